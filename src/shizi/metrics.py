@@ -1,0 +1,349 @@
+"""Scoring functions: CER and detection precision / recall / H-mean.
+
+Matches "How shizi is scored" (shared/README.md):
+
+- CER: Unicode NFKC on both sides, all whitespace removed, edit distance / reference length,
+  summed over the set (page text = lines joined in reading order).
+- Detection: predicted line polygons matched one-to-one to reference lines at IoU >= 0.5;
+  precision, recall, H-mean.
+
+Torch-free: needs only rapidfuzz (edit distance) and shapely (polygon IoU); both are imported lazily
+with pure-Python fallbacks so this module always imports.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "normalize",
+    "edit_distance",
+    "cer",
+    "CERResult",
+    "polygon_iou",
+    "box_to_polygon",
+    "match_polygons",
+    "detection_prf",
+    "DetResult",
+    "reading_order",
+    "page_text",
+]
+
+
+# ----------------------------------------------------------------------------------------- text
+
+
+def normalize(text: str | None) -> str:
+    """NFKC-fold ``text`` and remove every whitespace character (Unicode ``str.isspace``)."""
+    if not text:
+        return ""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if not ch.isspace())
+
+
+def _levenshtein_py(a: str, b: str) -> int:
+    if a == b:
+        return 0
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+        prev = cur
+    return prev[-1]
+
+
+try:  # rapidfuzz is a well-kept C++ implementation; fall back to a small DP without it
+    from rapidfuzz.distance import Levenshtein as _Lev
+
+    def _levenshtein(a: str, b: str) -> int:
+        return int(_Lev.distance(a, b))
+
+except ImportError:  # pragma: no cover - exercised only without rapidfuzz
+    _levenshtein = _levenshtein_py
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Unit-cost Levenshtein distance (insert, delete, substitute) between two strings, as given."""
+    return _levenshtein(a or "", b or "")
+
+
+@dataclass(frozen=True)
+class CERResult:
+    errors: int  # summed edit distance
+    ref_chars: int  # summed normalized reference length
+    n: int  # number of (reference, hypothesis) pairs
+
+    @property
+    def cer(self) -> float:
+        if self.ref_chars == 0:
+            return 0.0 if self.errors == 0 else float("inf")
+        return self.errors / self.ref_chars
+
+    def to_dict(self) -> dict:
+        return {"cer": self.cer, "errors": self.errors, "ref_chars": self.ref_chars, "n": self.n}
+
+
+def cer(pairs: Iterable[tuple[str, str]]) -> CERResult:
+    """Character error rate over a set of ``(reference, hypothesis)`` pairs.
+
+    Both sides are normalized (:func:`normalize`); the result is sum(edit distances) / sum(reference
+    lengths) over the whole set, not a mean of per-item rates.
+    """
+    errors = ref_chars = n = 0
+    for ref, hyp in pairs:
+        r, h = normalize(ref), normalize(hyp)
+        errors += edit_distance(r, h)
+        ref_chars += len(r)
+        n += 1
+    return CERResult(errors, ref_chars, n)
+
+
+# ----------------------------------------------------------------------------------- geometry
+
+Point = Sequence[float]
+Polygon = Sequence[Point]
+
+
+def box_to_polygon(box: Sequence[float]) -> list[list[float]]:
+    """``[x0, y0, x1, y1]`` → 4-point polygon (clockwise in image coordinates)."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
+
+
+def _shapely_polygon(points: Polygon):
+    from shapely.geometry import Polygon as SPolygon
+
+    p = SPolygon([(float(x), float(y)) for x, y in points])
+    if not p.is_valid:
+        p = p.buffer(0)  # self-intersecting quads (e.g. point order crossed) → valid area
+    return p
+
+
+def _shoelace(points: Polygon) -> float:
+    s = 0.0
+    n = len(points)
+    for i in range(n):
+        x0, y0 = points[i]
+        x1, y1 = points[(i + 1) % n]
+        s += x0 * y1 - x1 * y0
+    return abs(s) / 2.0
+
+
+def _clip(subject: list, clip: list) -> list:
+    """Sutherland-Hodgman: ``subject`` clipped by convex ``clip`` (both as lists of (x, y))."""
+
+    def orient(poly):
+        s = sum(
+            poly[i][0] * poly[(i + 1) % len(poly)][1] - poly[(i + 1) % len(poly)][0] * poly[i][1]
+            for i in range(len(poly))
+        )
+        return poly if s >= 0 else poly[::-1]
+
+    clip = orient(clip)
+    out = orient(subject)
+    for i in range(len(clip)):
+        if not out:
+            break
+        a, b = clip[i], clip[(i + 1) % len(clip)]
+
+        def inside(p, a=a, b=b):
+            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
+
+        def inter(p, q, a=a, b=b):
+            x1, y1, x2, y2 = p[0], p[1], q[0], q[1]
+            x3, y3, x4, y4 = a[0], a[1], b[0], b[1]
+            den = (x1 - x2) * (y3 - y4) - (y1 - y2) * (x3 - x4)
+            if den == 0:
+                return q
+            t = ((x1 - x3) * (y3 - y4) - (y1 - y3) * (x3 - x4)) / den
+            return (x1 + t * (x2 - x1), y1 + t * (y2 - y1))
+
+        inp, out = out, []
+        for j in range(len(inp)):
+            p, q = inp[j], inp[(j + 1) % len(inp)]
+            if inside(q):
+                if not inside(p):
+                    out.append(inter(p, q))
+                out.append(q)
+            elif inside(p):
+                out.append(inter(p, q))
+    return out
+
+
+def polygon_iou(a: Polygon, b: Polygon) -> float:
+    """Intersection over union of two simple polygons given as ``[[x, y], ...]``.
+
+    Uses shapely when installed (any simple polygon); otherwise a pure-Python clip that is exact
+    for convex polygons (line quads and boxes).
+    """
+    if len(a) < 3 or len(b) < 3:
+        return 0.0
+    try:
+        pa, pb = _shapely_polygon(a), _shapely_polygon(b)
+        inter = pa.intersection(pb).area
+        union = pa.area + pb.area - inter
+    except ImportError:  # pragma: no cover - exercised only without shapely
+        pa = [(float(x), float(y)) for x, y in a]
+        pb = [(float(x), float(y)) for x, y in b]
+        clipped = _clip(pa, pb)
+        inter = _shoelace(clipped) if len(clipped) >= 3 else 0.0
+        union = _shoelace(pa) + _shoelace(pb) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def _bbox(points: Polygon) -> tuple[float, float, float, float]:
+    xs = [float(p[0]) for p in points]
+    ys = [float(p[1]) for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def match_polygons(
+    preds: Sequence[Polygon], refs: Sequence[Polygon], iou_thresh: float = 0.5
+) -> list[tuple[int, int, float]]:
+    """One-to-one matching of predicted to reference polygons at IoU >= ``iou_thresh``.
+
+    Greedy by descending IoU (ties broken by index): each prediction and each reference is used at
+    most once. Returns ``[(pred_index, ref_index, iou), ...]``. With threshold 0.5 the greedy result
+    is the maximum matching in practice since two polygons rarely both exceed 0.5 with one partner.
+    """
+    cands = []
+    ref_boxes = [_bbox(r) for r in refs]
+    for i, p in enumerate(preds):
+        if len(p) < 3:
+            continue
+        px0, py0, px1, py1 = _bbox(p)
+        for j, r in enumerate(refs):
+            rx0, ry0, rx1, ry1 = ref_boxes[j]
+            if px1 <= rx0 or rx1 <= px0 or py1 <= ry0 or ry1 <= py0:
+                continue  # bounding boxes disjoint → IoU 0
+            iou = polygon_iou(p, r)
+            if iou >= iou_thresh:
+                cands.append((-iou, i, j))
+    cands.sort()
+    used_p, used_r, out = set(), set(), []
+    for neg, i, j in cands:
+        if i in used_p or j in used_r:
+            continue
+        used_p.add(i)
+        used_r.add(j)
+        out.append((i, j, -neg))
+    return out
+
+
+@dataclass(frozen=True)
+class DetResult:
+    matched: int
+    n_pred: int
+    n_ref: int
+
+    @property
+    def precision(self) -> float:
+        return self.matched / self.n_pred if self.n_pred else (1.0 if self.n_ref == 0 else 0.0)
+
+    @property
+    def recall(self) -> float:
+        return self.matched / self.n_ref if self.n_ref else 1.0
+
+    @property
+    def hmean(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r > 0 else 0.0
+
+    def __add__(self, other: DetResult) -> DetResult:
+        return DetResult(self.matched + other.matched, self.n_pred + other.n_pred, self.n_ref + other.n_ref)
+
+    def to_dict(self) -> dict:
+        return {
+            "precision": self.precision,
+            "recall": self.recall,
+            "hmean": self.hmean,
+            "matched": self.matched,
+            "n_pred": self.n_pred,
+            "n_ref": self.n_ref,
+        }
+
+
+def detection_prf(
+    pages: Iterable[tuple[Sequence[Polygon], Sequence[Polygon]]], iou_thresh: float = 0.5
+) -> DetResult:
+    """Precision / recall / H-mean over a set of pages, each given as ``(pred_polys, ref_polys)``.
+
+    Counts are summed over the set (micro average): P = matched / predictions, R = matched /
+    references.
+    """
+    total = DetResult(0, 0, 0)
+    for preds, refs in pages:
+        preds = [p for p in preds if p is not None and len(p) >= 3]
+        refs = [r for r in refs if r is not None and len(r) >= 3]
+        m = len(match_polygons(preds, refs, iou_thresh))
+        total = total + DetResult(m, len(preds), len(refs))
+    return total
+
+
+# ------------------------------------------------------------------------------ reading order
+
+
+def reading_order(polygons: Sequence[Polygon]) -> list[int]:
+    """Indices of line polygons in reading order for horizontal text: top to bottom, left to right.
+
+    Lines whose vertical centres lie within half a line height of each other form one row and are
+    ordered by x. Columns are not detected here (shizi.layout does that); use the engine's own
+    order when it has one.
+    """
+    items = []
+    for i, p in enumerate(polygons):
+        x0, y0, x1, y1 = _bbox(p)
+        items.append((i, (y0 + y1) / 2, max(y1 - y0, 1.0), x0))
+    items.sort(key=lambda t: (t[1], t[3]))
+    rows: list[list[tuple]] = []
+    for it in items:
+        if rows:
+            row = rows[-1]
+            cy = sum(t[1] for t in row) / len(row)
+            h = min(t[2] for t in row + [it])
+            if abs(it[1] - cy) < 0.5 * h:
+                row.append(it)
+                continue
+        rows.append([it])
+    return [t[0] for row in rows for t in sorted(row, key=lambda t: t[3])]
+
+
+def page_text(lines: Sequence, sort: bool = False) -> str:
+    """Join line texts into page text (newline-separated; whitespace is dropped by CER anyway).
+
+    ``lines`` are strings, dicts with ``text`` (and ``polygon``/``poly``/``box``), or objects with
+    ``.text`` (and ``.polygon``). With ``sort=True`` lines are put in :func:`reading_order` first;
+    otherwise their given order is taken as the reading order.
+    """
+
+    def text_of(x):
+        if isinstance(x, str):
+            return x
+        if isinstance(x, dict):
+            return x.get("text", "") or ""
+        return getattr(x, "text", "") or ""
+
+    def poly_of(x):
+        if isinstance(x, dict):
+            if x.get("polygon"):
+                return x["polygon"]
+            if x.get("poly"):
+                return x["poly"]
+            if x.get("box"):
+                return box_to_polygon(x["box"])
+            return None
+        return getattr(x, "polygon", None)
+
+    lines = list(lines)
+    if sort and lines and not isinstance(lines[0], str):
+        polys = [poly_of(x) for x in lines]
+        if all(p is not None and len(p) >= 3 for p in polys):
+            lines = [lines[i] for i in reading_order(polys)]
+    return "\n".join(text_of(x) for x in lines)
