@@ -1,0 +1,132 @@
+"""Searchable PDF: each page image with an invisible text layer (render mode 3) on its lines.
+
+Built with reportlab. The text layer uses a TrueType CJK font found on the system (Debian
+``fonts-wqy-microhei`` preferred, see :mod:`shizi.export.fonts`), embedded as a subset with a
+ToUnicode map, so ``pdftotext`` returns the recognised text. Without such a font, reportlab's
+built-in ``STSong-Light`` CID font is used (not embedded; text extraction then needs poppler-data).
+Lines are written in reading order, each scaled horizontally to its box.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..document import Document, Page
+from ..errors import ShiziError
+from .fonts import find_cjk_font
+
+_FONT_LOCK = threading.Lock()
+_FONT_NAME: str | None = None
+
+
+def _font() -> str:
+    global _FONT_NAME
+    with _FONT_LOCK:
+        if _FONT_NAME is None:
+            from reportlab.pdfbase import pdfmetrics
+
+            path = find_cjk_font(truetype_only=True)
+            if path:
+                from reportlab.pdfbase.ttfonts import TTFont
+
+                kw = {"subfontIndex": 0} if path.lower().endswith(".ttc") else {}
+                pdfmetrics.registerFont(TTFont("ShiziCJK", path, **kw))
+                _FONT_NAME = "ShiziCJK"
+            else:
+                from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+                pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+                _FONT_NAME = "STSong-Light"
+        return _FONT_NAME
+
+
+def to_pdf(doc: Document, out: str | Path | io.BytesIO | None = None, *, dpi: float = 200,
+           images: list[np.ndarray | None] | None = None, jpeg_quality: int = 80) -> bytes:
+    """Write a searchable PDF of ``doc``; returns its bytes (also written to ``out`` when given).
+
+    Page images come from ``images`` or ``Page.image``; a page without an image gets a white background.
+    ``dpi`` converts page pixels to PDF points (use the dpi the input was read at).
+    """
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    font = _font()
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pageCompression=1)
+    c.setCreator("shizi")
+    if doc.source:
+        c.setTitle(str(doc.source))
+    k = 72.0 / float(dpi)
+    for pi, page in enumerate(doc.pages):
+        img = images[pi] if images is not None and pi < len(images) else page.image
+        pw, ph = page.width * k, page.height * k
+        c.setPageSize((pw, ph))
+        if img is not None:
+            jb = io.BytesIO()
+            Image.fromarray(np.asarray(img, dtype=np.uint8)).convert("RGB").save(jb, "JPEG", quality=jpeg_quality)
+            jb.seek(0)
+            c.drawImage(ImageReader(jb), 0, 0, width=pw, height=ph)
+        _text_layer(c, page, font, k, ph)
+        c.showPage()
+    c.save()
+    data = buf.getvalue()
+    if out is not None:
+        if isinstance(out, io.BytesIO):
+            out.write(data)
+        else:
+            try:
+                Path(out).write_bytes(data)
+            except OSError as e:
+                raise ShiziError(f"cannot write {out}: {e}") from None
+    return data
+
+
+def _text_layer(c, page: Page, font: str, k: float, ph: float) -> None:
+    from reportlab.pdfbase import pdfmetrics
+
+    for line in page.lines:
+        text = line.text
+        if not text.strip() or not line.polygon:
+            continue
+        pts = np.asarray(line.polygon, dtype=np.float64).reshape(-1, 2)
+        if line.vertical:
+            x0, y0 = pts.min(0)
+            x1, y1 = pts.max(0)
+            length, thick, angle = (y1 - y0), (x1 - x0), -90.0
+            # text runs downwards from the top of the box, centred horizontally
+            ox, oy = (x0 + x1) / 2 - 0.35 * thick, y0
+        else:
+            from ..recognition.crops import quad_of
+
+            q = quad_of(pts)
+            tl, tr, br, bl = q
+            dx, dy = (tr - tl)
+            angle = -math.degrees(math.atan2(dy, dx))
+            if abs(angle) < 5.0:  # near-horizontal: keep it axis-aligned (clean extraction)
+                x0, y0 = pts.min(0)
+                x1, y1 = pts.max(0)
+                length, thick, angle = x1 - x0, y1 - y0, 0.0
+                ox, oy = x0, y1 - 0.2 * thick
+            else:
+                length = float(np.linalg.norm(tr - tl))
+                thick = float(np.linalg.norm(bl - tl))
+                ox, oy = bl + (tl - bl) * 0.2
+        size = max(1.0, 0.8 * thick * k)
+        width = pdfmetrics.stringWidth(text, font, size)
+        if width <= 0:
+            continue
+        scale = 100.0 * (length * k) / width
+        a = math.radians(angle)
+        t = c.beginText()
+        t.setTextRenderMode(3)
+        t.setFont(font, size)
+        t.setHorizScale(scale)
+        t.setTextTransform(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), float(ox) * k, ph - float(oy) * k)
+        t.textOut(text)
+        c.drawText(t)

@@ -1,0 +1,276 @@
+"""Loading inputs into pages: RGB ``uint8`` arrays of shape ``(H, W, 3)``.
+
+Accepted inputs: a path (``str`` / ``os.PathLike``), ``bytes``, a numpy array, a PIL image.
+Formats: PNG, JPEG, BMP, WebP, GIF (first frame), TIFF (every page) and PDF (every page rasterised
+with pypdfium2 at ``dpi``, default 200). EXIF orientation is applied; grey, alpha (composited on
+white), palette, CMYK and 16-bit images are converted.
+
+Every problem is raised as :class:`shizi.errors.InputError` naming the input and the problem.
+Limits against decompression bombs: ``max_pixels`` per page (default 100 MP) and ``max_pages``
+per input (default 500).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps
+
+from .errors import InputError
+
+DEFAULT_DPI = 200
+DEFAULT_MAX_PIXELS = 100_000_000
+DEFAULT_MAX_PAGES = 500
+
+# pdfium is not thread-safe: every pypdfium2 call goes through this lock.
+_PDFIUM_LOCK = threading.RLock()
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Input limits. ``max_pixels``: per page; ``max_pages``: per input."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pages: int = DEFAULT_MAX_PAGES
+    dpi: int = DEFAULT_DPI
+
+
+def source_name(source: Any) -> str:
+    """A human name for an input, used in error messages."""
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "<bytes>"
+    if isinstance(source, np.ndarray):
+        return "<array>"
+    if isinstance(source, Image.Image):
+        return getattr(source, "filename", "") or "<PIL image>"
+    return f"<{type(source).__name__}>"
+
+
+def load_pages(
+    source: Any,
+    *,
+    dpi: int = DEFAULT_DPI,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    name: str | None = None,
+) -> list[np.ndarray]:
+    """Load every page of ``source`` as RGB uint8 arrays. Raises :class:`InputError`."""
+    return list(iter_pages(source, dpi=dpi, max_pixels=max_pixels, max_pages=max_pages, name=name))
+
+
+def iter_pages(
+    source: Any,
+    *,
+    dpi: int = DEFAULT_DPI,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    name: str | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield the pages of ``source`` one by one (page count and sizes are checked before decoding)."""
+    name = name or source_name(source)
+    if isinstance(source, np.ndarray):
+        yield array_to_rgb(source, name=name, max_pixels=max_pixels)
+        return
+    if isinstance(source, Image.Image):
+        yield _pil_to_rgb(source, name, max_pixels)
+        return
+    if isinstance(source, (str, os.PathLike)):
+        data = _read_file(source, name)
+    elif isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    else:
+        raise InputError(name, f"unsupported input type {type(source).__name__} "
+                               "(expected a path, bytes, numpy array or PIL image)")
+    if len(data) == 0:
+        raise InputError(name, "empty file (0 bytes)")
+    if _looks_like_pdf(data):
+        yield from _iter_pdf(data, name, dpi, max_pixels, max_pages)
+    else:
+        yield from _iter_image_bytes(data, name, max_pixels, max_pages)
+
+
+def _read_file(path: str | os.PathLike, name: str) -> bytes:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise InputError(name, "is a directory, not a file")
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(name, "file not found") from None
+    except PermissionError:
+        raise InputError(name, "permission denied (file is unreadable)") from None
+    except OSError as e:
+        raise InputError(name, f"cannot read file ({e.strerror or e})") from None
+
+
+def _looks_like_pdf(data: bytes) -> bool:
+    return b"%PDF-" in data[:1024]
+
+
+# ---------------------------------------------------------------- images
+
+def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -> Iterator[np.ndarray]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise InputError(name, f"image has too many pixels (limit {max_pixels:,})") from None
+    except Image.UnidentifiedImageError:
+        raise InputError(name, "unsupported file type (not a readable image or PDF)") from None
+    except Exception as e:  # noqa: BLE001 - any decoder failure is a bad input
+        raise InputError(name, f"unreadable image ({e})") from None
+    with im:
+        n = getattr(im, "n_frames", 1) if im.format in ("TIFF", "MPO") else 1
+        if n > max_pages:
+            raise InputError(name, f"too many pages ({n}, limit {max_pages})")
+        for i in range(n):
+            try:
+                if n > 1:
+                    im.seek(i)
+            except EOFError:
+                raise InputError(name, f"truncated multi-page image (page {i + 1} of {n} missing)") from None
+            yield _pil_to_rgb(im, name, max_pixels, page=i if n > 1 else None)
+
+
+def _pil_to_rgb(im: Image.Image, name: str, max_pixels: int, page: int | None = None) -> np.ndarray:
+    where = "" if page is None else f"page {page + 1}: "
+    w, h = im.size
+    if w == 0 or h == 0:
+        raise InputError(name, f"{where}image has zero size ({w}x{h})")
+    if w * h > max_pixels:
+        raise InputError(name, f"{where}image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+    try:
+        im.load()
+        im = ImageOps.exif_transpose(im) or im
+        return _to_rgb_array(im)
+    except OSError as e:
+        msg = str(e)
+        if "truncated" in msg or "broken data stream" in msg or "premature end" in msg.lower():
+            raise InputError(name, f"{where}truncated image file ({msg})") from None
+        raise InputError(name, f"{where}corrupt or unreadable image data ({msg})") from None
+    except (ValueError, SyntaxError, Image.DecompressionBombError) as e:
+        raise InputError(name, f"{where}corrupt or unreadable image data ({e})") from None
+
+
+def _to_rgb_array(im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        a = np.asarray(im, dtype=np.float64)
+        if mode.startswith("I;16"):
+            a = a / 257.0
+        else:
+            lo, hi = float(a.min()), float(a.max())
+            a = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+        g = np.clip(np.rint(a), 0, 255).astype(np.uint8)
+        return np.repeat(g[:, :, None], 3, axis=2)
+    if mode == "P" and "transparency" in im.info:
+        im = im.convert("RGBA")
+    elif mode == "P":
+        im = im.convert("RGB")
+    if im.mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        im = im.convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im)
+    if im.mode != "RGB":
+        im = im.convert("RGB")
+    return np.ascontiguousarray(np.asarray(im, dtype=np.uint8))
+
+
+def array_to_rgb(a: np.ndarray, *, name: str = "<array>", max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Normalise an array to RGB uint8 ``(H, W, 3)``.
+
+    Accepts ``(H, W)`` grey, ``(H, W, 1)``, ``(H, W, 3)`` RGB, ``(H, W, 4)`` RGBA; uint8, uint16
+    (scaled by 1/257), bool, or float in ``[0, 1]``.
+    """
+    if not isinstance(a, np.ndarray):
+        raise InputError(name, f"expected a numpy array, got {type(a).__name__}")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[:, :, 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise InputError(name, f"unsupported array shape {a.shape} (expected HxW, HxWx3 or HxWx4)")
+    h, w = a.shape[:2]
+    if h == 0 or w == 0:
+        raise InputError(name, f"image has zero size ({w}x{h})")
+    if h * w > max_pixels:
+        raise InputError(name, f"image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+    if a.dtype == np.uint8:
+        pass
+    elif a.dtype == np.uint16:
+        a = np.clip(np.rint(a / 257.0), 0, 255).astype(np.uint8)
+    elif a.dtype == bool:
+        a = a.astype(np.uint8) * 255
+    elif np.issubdtype(a.dtype, np.floating):
+        if not np.isfinite(a).all():
+            raise InputError(name, "array contains NaN or infinite values")
+        a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
+    elif np.issubdtype(a.dtype, np.integer):
+        a = np.clip(a, 0, 255).astype(np.uint8)
+    else:
+        raise InputError(name, f"unsupported array dtype {a.dtype}")
+    if a.ndim == 2:
+        a = np.repeat(a[:, :, None], 3, axis=2)
+    elif a.shape[2] == 4:
+        alpha = a[:, :, 3:4].astype(np.float32) / 255.0
+        a = np.rint(a[:, :, :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+# ---------------------------------------------------------------- PDF
+
+def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int) -> Iterator[np.ndarray]:
+    import pypdfium2 as pdfium
+
+    scale = dpi / 72.0
+    with _PDFIUM_LOCK:
+        try:
+            pdf = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError as e:
+            msg = str(e).lower()
+            if "password" in msg:
+                raise InputError(name, "encrypted PDF (a password is required)") from None
+            raise InputError(name, f"broken or unreadable PDF ({e})") from None
+        try:
+            n = len(pdf)
+        except Exception as e:  # noqa: BLE001
+            pdf.close()
+            raise InputError(name, f"broken or unreadable PDF ({e})") from None
+    try:
+        if n == 0:
+            raise InputError(name, "PDF has no pages")
+        if n > max_pages:
+            raise InputError(name, f"too many pages ({n}, limit {max_pages})")
+        for i in range(n):
+            with _PDFIUM_LOCK:
+                try:
+                    page = pdf[i]
+                    wpt, hpt = page.get_size()
+                    w, h = int(round(wpt * scale)), int(round(hpt * scale))
+                    if w * h > max_pixels:
+                        raise InputError(name, f"page {i + 1}: too many pixels at {dpi} dpi "
+                                               f"({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+                    if w <= 0 or h <= 0:
+                        raise InputError(name, f"page {i + 1}: zero-size page")
+                    bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))
+                    arr = np.array(bitmap.to_numpy(), copy=True)
+                    page.close()
+                except pdfium.PdfiumError as e:
+                    raise InputError(name, f"page {i + 1}: broken PDF page ({e})") from None
+            if arr.ndim == 2:
+                arr = np.repeat(arr[:, :, None], 3, axis=2)
+            yield np.ascontiguousarray(arr[:, :, :3])
+    finally:
+        with _PDFIUM_LOCK:
+            pdf.close()

@@ -1,0 +1,192 @@
+"""The pipeline: ``Reader(detector=..., recognizer=..., layout=...).read(input) -> Document``.
+
+Stages are replaceable objects:
+
+- detector: ``detect(image RGB uint8) -> Detections(polygons, scores)`` (or a list of polygons);
+- recognizer: ``recognize(crops) -> list[RecognitionResult]``;
+- layout: ``arrange(polygons) -> list[list[int]]`` (blocks of line indices in reading order).
+
+A Reader keeps no per-call state; onnxruntime sessions may be run from several threads at once, so
+one Reader can be shared by threads (``read_many`` does that with a thread pool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from .detection import Detections
+from .document import Block, Char, Document, Line, Page, _poly, build_words
+from .errors import InputError, ShiziError
+from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
+from .layout import ColumnLayout, is_vertical
+from .recognition import RecognitionResult
+from .recognition.crops import crop_line, map_points
+
+_DEFAULT = object()
+
+
+class Reader:
+    """Reads pages and lines.
+
+    ``detector`` / ``recognizer``: ``None`` for the installed default model, a registry name, a model
+    folder path, or an object implementing the stage. ``detector=False`` makes a line-only reader
+    (``read(..., mode="line")``). ``threads`` sets onnxruntime intra-op threads per model (default 1:
+    predictable, and parallelism across pages/files is done by ``read_many``).
+
+    Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
+    """
+
+    def __init__(
+        self,
+        detector: Any = None,
+        recognizer: Any = None,
+        layout: Any = None,
+        *,
+        threads: int = 1,
+        batch_size: int = 16,
+        dpi: int = DEFAULT_DPI,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        min_score: float = 0.0,
+    ) -> None:
+        from .detection import load_detector
+        from .recognition import load_recognizer
+
+        if detector is False:
+            self.detector = None
+        elif detector is None or isinstance(detector, (str, Path)):
+            self.detector = load_detector(detector, threads=threads)
+        else:
+            self.detector = detector
+        if recognizer is None or isinstance(recognizer, (str, Path)):
+            self.recognizer = load_recognizer(recognizer, threads=threads, batch_size=batch_size)
+        else:
+            self.recognizer = recognizer
+        self.layout = layout if layout is not None else ColumnLayout()
+        self.dpi = dpi
+        self.max_pixels = max_pixels
+        self.max_pages = max_pages
+        self.min_score = min_score
+
+    # ------------------------------------------------------------------ public
+
+    def read(self, source: Any, *, mode: str = "page", name: str | None = None) -> Document:
+        """Read every page of ``source`` (path, bytes, ndarray, PIL image). ``mode="line"``: the input is
+        one text line (recognition only). Raises InputError for bad input."""
+        name = name or source_name(source)
+        return Document(list(self.iter_pages(source, mode=mode, name=name)), source=name)
+
+    def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None) -> Iterator[Page]:
+        """Like :meth:`read` but yields each Page as soon as it is read."""
+        if mode not in ("page", "line"):
+            raise ValueError("mode must be 'page' or 'line'")
+        if mode == "page" and self.detector is None:
+            raise ShiziError("this Reader has no detector; use mode='line'")
+        name = name or source_name(source)
+        pages = iter_pages(source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name)
+        for index, image in enumerate(pages):
+            if mode == "line":
+                yield self.read_line_image(image, index=index)
+            else:
+                yield self.read_page_image(image, index=index)
+
+    def read_many(self, sources: Iterable[Any], *, mode: str = "page", workers: int = 2
+                  ) -> Iterator[tuple[Any, Document | InputError]]:
+        """Read several inputs with a thread pool sharing this Reader; yields ``(source, Document or
+        InputError)`` in input order, so one bad input never stops the others."""
+
+        def one(src: Any) -> Document | InputError:
+            try:
+                return self.read(src, mode=mode)
+            except InputError as e:
+                return e
+
+        srcs = list(sources)
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            yield from zip(srcs, pool.map(one, srcs))
+
+    def read_page_image(self, image: np.ndarray, index: int = 0) -> Page:
+        """Detect, recognise and arrange one RGB uint8 page."""
+        h, w = image.shape[:2]
+        polys, scores = self._detect(image)
+        keep = [k for k, s in enumerate(scores) if s >= self.min_score]
+        polys = [polys[k] for k in keep]
+        crops, inverses, vertical = [], [], []
+        for p in polys:
+            crop, m_inv, vert = self._crop(image, p)
+            crops.append(crop)
+            inverses.append(m_inv)
+            vertical.append(vert)
+        results = self.recognizer.recognize(crops) if crops else []
+        lines = [self._make_line(p, r, c, m, v) for p, r, c, m, v in zip(polys, results, crops, inverses, vertical)]
+        order = self.layout.arrange([np.asarray(p, dtype=np.float64) for p in polys]) if lines else []
+        blocks = []
+        for blk in order:
+            bl = [lines[i] for i in blk if lines[i].text.strip()]
+            if bl:
+                blocks.append(Block(bl))
+        return Page(index=index, width=w, height=h, blocks=blocks, image=image)
+
+    def read_line_image(self, image: np.ndarray, index: int = 0) -> Page:
+        """Recognise an RGB uint8 image that holds one text line (no detection)."""
+        h, w = image.shape[:2]
+        quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
+        crop = image
+        vert = h > 1.5 * w
+        if vert:
+            crop = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+            m_inv = np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
+        else:
+            m_inv = np.eye(3)
+        result = self.recognizer.recognize([crop])[0]
+        line = self._make_line(quad, result, crop, m_inv, vert)
+        blocks = [Block([line])] if line.text.strip() else []
+        return Page(index=index, width=w, height=h, blocks=blocks, image=image)
+
+    # ------------------------------------------------------------------ helpers
+
+    def _detect(self, image: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
+        out = self.detector.detect(image)
+        if isinstance(out, Detections) or (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], list)):
+            polys, scores = list(out[0]), [float(s) for s in out[1]]
+        else:
+            polys = list(out)
+            scores = [1.0] * len(polys)
+        return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys], scores
+
+    @staticmethod
+    def _crop(image: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        crop, m_inv = crop_line(image, poly)
+        vert = is_vertical(poly) and crop.shape[0] > 1.5 * crop.shape[1]
+        if vert:
+            # top of the line goes to the left; rotated pixel (x', y') is unrotated (w - 1 - y', x')
+            w = crop.shape[1]
+            crop = cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE)
+            m_inv = m_inv @ np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
+        return crop, m_inv, vert
+
+    @staticmethod
+    def _make_line(poly: np.ndarray, r: RecognitionResult, crop: np.ndarray, m_inv: np.ndarray,
+                   vertical: bool) -> Line:
+        ch = crop.shape[0]
+        chars: list[Char] = []
+        spans = r.char_spans or [(x - 1, x + 1) for x in r.char_x]
+        for k, ch_text in enumerate(r.text):
+            if k < len(spans):
+                x0, x1 = spans[k]
+                pts = map_points(m_inv, np.array([[x0, 0], [x1, 0], [x1, ch], [x0, ch]], dtype=np.float64))
+                cpoly = [(float(x), float(y)) for x, y in pts]
+            else:
+                cpoly = []
+            conf = r.char_confidences[k] if k < len(r.char_confidences) else r.confidence
+            chars.append(Char(ch_text, float(conf), cpoly))
+        return Line(r.text, float(r.confidence), _poly(poly), build_words(r.text, chars), vertical)
+
+
+__all__ = ["Reader"]

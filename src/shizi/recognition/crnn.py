@@ -1,0 +1,112 @@
+"""CRNN/CTC recognizer runtime: preprocessing, width batching, greedy CTC decoding."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..models import ModelInfo
+from .types import RecognitionResult
+
+
+def ctc_greedy_decode(probs: np.ndarray, charset: list[str], valid_steps: int | None = None,
+                      stride: float = 1.0) -> RecognitionResult:
+    """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
+
+    Argmax per step, collapse repeats, drop blanks. A char's confidence is the max probability over
+    its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
+    """
+    if valid_steps is not None:
+        probs = probs[:valid_steps]
+    if len(probs) == 0:
+        return RecognitionResult("", 0.0)
+    best = probs.argmax(axis=1)
+    best_p = probs[np.arange(len(best)), best]
+    chars: list[str] = []
+    confs: list[float] = []
+    xs: list[float] = []
+    spans: list[tuple[float, float]] = []
+    t = 0
+    n = len(best)
+    while t < n:
+        k = int(best[t])
+        s = t
+        while t + 1 < n and best[t + 1] == k:
+            t += 1
+        if k != 0 and k - 1 < len(charset):
+            chars.append(charset[k - 1])
+            confs.append(float(best_p[s:t + 1].max()))
+            xs.append(((s + t) / 2 + 0.5) * stride)
+            spans.append((s * stride, (t + 1) * stride))
+        t += 1
+    text = "".join(chars)
+    conf = float(np.mean(confs)) if confs else 0.0
+    return RecognitionResult(text, conf, confs, xs, spans)
+
+
+class CRNNRecognizer:
+    """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1])."""
+
+    def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16) -> None:
+        cfg = info.config
+        self.info = info
+        self.charset = info.charset()
+        self.session = info.session(threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.height = int(cfg.get("height", 32))
+        self.stride = int(cfg.get("width_stride", 4))
+        self.min_width = int(cfg.get("min_width", max(self.stride, self.height // 2)))
+        self.max_width = int(cfg.get("max_width", 2048))
+        self.batch_size = max(1, int(batch_size))
+        self.max_batch_pixels = int(cfg.get("max_batch_pixels", 32 * 8192))
+
+    def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
+        """Grey, height ``self.height``, aspect kept (capped at ``max_width``); returns (image, x scale)."""
+        g = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[:, :, :3]), cv2.COLOR_RGB2GRAY)
+        h, w = g.shape[:2]
+        nw = int(round(w * self.height / max(h, 1)))
+        nw = min(max(nw, self.min_width), self.max_width)
+        interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
+        r = cv2.resize(g, (nw, self.height), interpolation=interp)
+        return r, nw / max(w, 1)
+
+    def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
+        """Recognise line crops; batches are formed by sorted width so padding stays small."""
+        if not crops:
+            return []
+        prepared = [self._prepare(c) for c in crops]
+        order = sorted(range(len(crops)), key=lambda i: prepared[i][0].shape[1])
+        results: list[RecognitionResult | None] = [None] * len(crops)
+        i = 0
+        while i < len(order):
+            j = i + 1
+            while j < len(order) and j - i < self.batch_size:
+                wmax = prepared[order[j]][0].shape[1]
+                if (j - i + 1) * wmax * self.height > self.max_batch_pixels:
+                    break
+                j += 1
+            batch = order[i:j]
+            self._run_batch(batch, prepared, results)
+            i = j
+        return results  # type: ignore[return-value]
+
+    def _run_batch(self, batch: list[int], prepared, results) -> None:
+        wmax = max(prepared[k][0].shape[1] for k in batch)
+        wpad = int(math.ceil(wmax / self.stride)) * self.stride
+        x = np.ones((len(batch), 1, self.height, wpad), dtype=np.float32)
+        for row, k in enumerate(batch):
+            im = prepared[k][0]
+            x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - 0.5) / 0.5
+        probs = np.asarray(self.session.run(None, {self.input_name: x})[0], dtype=np.float32)
+        steps_total = probs.shape[1]
+        eff_stride = wpad / steps_total if steps_total else self.stride
+        for row, k in enumerate(batch):
+            im, scale = prepared[k]
+            valid = int(math.ceil(im.shape[1] / eff_stride))
+            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride)
+            inv = 1.0 / scale
+            results[k] = RecognitionResult(
+                r.text, r.confidence, r.char_confidences,
+                [x_ * inv for x_ in r.char_x], [(a * inv, b * inv) for a, b in r.char_spans])
