@@ -1,0 +1,239 @@
+"""Command line: ``shizi read``, ``shizi models`` (more subcommands register in ``COMMANDS``).
+
+Exit status: 0 every input read; 1 some inputs failed (each named on stderr, the others are still
+written); 2 usage error or no usable model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import InputError, ModelError, ShiziError
+
+FORMATS = ("text", "json", "jsonl", "hocr", "pdf")
+EXT = {"text": ".txt", "json": ".json", "jsonl": ".jsonl", "hocr": ".hocr", "pdf": ".pdf"}
+
+
+class UsageError(Exception):
+    pass
+
+
+# ----------------------------------------------------------------------------- read
+
+def _add_read(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("read", help="read images / PDFs and print or write the text",
+                       description="Read images or PDFs. Exit 0: all read; 1: some inputs failed; 2: usage error.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="image (PNG, JPEG, BMP, WebP, TIFF) or PDF")
+    p.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="output file (one input, or any number for text/jsonl) or directory "
+                        "(one file per input); default: stdout (pdf needs -o)")
+    p.add_argument("--mode", choices=("page", "line"), default="page",
+                   help="page: detect lines then recognise (default); line: each input is one text line")
+    p.add_argument("--dpi", type=int, default=200, help="PDF rasterisation resolution (default: 200)")
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
+    p.add_argument("--det", metavar="NAME", help="detection model name or folder (default: installed default)")
+    p.add_argument("--rec", metavar="NAME", help="recognition model name or folder (default: installed default)")
+    p.add_argument("--overlay", metavar="PNG",
+                   help="also write an overlay picture (boxes and text) of the first page of each input; "
+                        "a directory when there are several inputs")
+    p.add_argument("--max-pixels", type=int, default=None, help="per-page pixel limit (default: 100,000,000)")
+    p.add_argument("--max-pages", type=int, default=None, help="per-input page limit (default: 500)")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    p.set_defaults(func=cmd_read)
+
+
+def _make_reader(args: argparse.Namespace):
+    from .io import DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS
+    from .reader import Reader
+
+    return Reader(
+        detector=False if args.mode == "line" else args.det,
+        recognizer=args.rec,
+        threads=args.threads,
+        dpi=args.dpi,
+        max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
+        max_pages=args.max_pages or DEFAULT_MAX_PAGES,
+    )
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from .export import jsonl_error, jsonl_record, to_hocr, to_json, to_jsonl_line, to_text
+
+    if args.dpi <= 0 or args.threads <= 0:
+        raise UsageError("--dpi and --threads must be positive")
+    files: list[str] = args.files
+    fmt: str = args.format
+    out = Path(args.output) if args.output else None
+    many = len(files) > 1
+    single_stream = fmt in ("text", "jsonl")
+    out_dir: Path | None = None
+    if out is not None and (out.is_dir() or (many and not single_stream) or str(args.output).endswith("/")):
+        out_dir = out
+        out_dir.mkdir(parents=True, exist_ok=True)
+    if fmt == "pdf" and out is None:
+        raise UsageError("-f pdf needs -o OUT (a file, or a directory for several inputs)")
+    overlay_dir: Path | None = None
+    if args.overlay and (many or Path(args.overlay).is_dir()):
+        overlay_dir = Path(args.overlay)
+        overlay_dir.mkdir(parents=True, exist_ok=True)
+
+    reader = _make_reader(args)  # ModelError propagates → exit 2
+
+    stream = None
+    if out_dir is None:
+        if out is None:
+            stream = sys.stdout
+        elif fmt != "pdf":
+            stream = open(out, "w", encoding="utf-8")  # noqa: SIM115
+
+    from tqdm import tqdm
+
+    show = not args.no_progress
+    bar = None
+    pages_done = 0
+    failed = 0
+    json_docs: list[dict] = []
+    try:
+        for fi, f in enumerate(files):
+            try:
+                pages = []
+                for page in reader.iter_pages(f, mode=args.mode, name=f):
+                    pages.append(page)
+                    pages_done += 1
+                    if show and bar is None and pages_done == 2:
+                        bar = tqdm(unit="page", file=sys.stderr, desc="reading", leave=False, dynamic_ncols=True)
+                        bar.update(1)
+                    if bar is not None:
+                        bar.update(1)
+                from .document import Document
+
+                doc = Document(pages, source=f)
+            except InputError as e:
+                failed += 1
+                print(f"shizi: error: {e}", file=sys.stderr)
+                if fmt == "jsonl":
+                    _write(stream, out_dir, f, fmt, to_jsonl_line(jsonl_error(f, e.problem)) + "\n")
+                continue
+            if fmt == "text":
+                body = to_text(doc)
+                if many and out_dir is None:
+                    body = f"==> {f} <==\n{body}" + ("\n" if fi < len(files) - 1 else "")
+                _write(stream, out_dir, f, fmt, body)
+            elif fmt == "jsonl":
+                _write(stream, out_dir, f, fmt, to_jsonl_line(jsonl_record(doc, f)) + "\n")
+            elif fmt == "json":
+                if out_dir is None and many:
+                    json_docs.append(doc.to_dict())
+                else:
+                    _write(stream, out_dir, f, fmt, to_json(doc) + "\n")
+            elif fmt == "hocr":
+                _write(stream, out_dir, f, fmt, to_hocr(doc, title=f))
+            elif fmt == "pdf":
+                from .export.pdf import to_pdf
+
+                target = (out_dir / (Path(f).stem + ".pdf")) if out_dir else out
+                to_pdf(doc, target, dpi=args.dpi if _is_pdf(f) else 200)
+            if args.overlay and doc.pages:
+                target = (overlay_dir / (Path(f).stem + ".png")) if overlay_dir else Path(args.overlay)
+                doc.render(0, path=target)
+        if json_docs:
+            stream.write(json.dumps(json_docs, ensure_ascii=False, indent=2) + "\n")
+    finally:
+        if bar is not None:
+            bar.close()
+        if stream is not None and stream is not sys.stdout:
+            stream.close()
+        elif stream is sys.stdout:
+            sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def _is_pdf(f: str) -> bool:
+    try:
+        with open(f, "rb") as fh:
+            return b"%PDF-" in fh.read(1024)
+    except OSError:
+        return False
+
+
+def _write(stream, out_dir: Path | None, f: str, fmt: str, body: str) -> None:
+    if out_dir is not None:
+        (out_dir / (Path(f).stem + EXT[fmt])).write_text(body, encoding="utf-8")
+    else:
+        stream.write(body)
+
+
+# ----------------------------------------------------------------------------- models
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the installed models with size and model-card accuracy")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_models)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import list_models
+
+    models = list_models()
+    rows = [{"name": m.name, "task": m.task, "arch": m.arch, "default": m.default,
+             "size_mb": round(m.size_bytes / 1e6, 2), "metrics": m.metrics, "path": str(m.path)} for m in models]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no models installed (model folders go under src/shizi/models/<name>/)")
+        return 0
+    print(f"{'name':<24} {'task':<12} {'arch':<16} {'size':>9}  default  accuracy (model card)")
+    for r in rows:
+        metrics = ", ".join(f"{k}={v}" for k, v in r["metrics"].items()) or "-"
+        print(f"{r['name']:<24} {r['task']:<12} {r['arch']:<16} {r['size_mb']:>7.2f}MB  "
+              f"{'yes' if r['default'] else '':<7}  {metrics}")
+    return 0
+
+
+# ----------------------------------------------------------------------------- main
+
+#: Subcommand registrars: each adds one subparser with ``set_defaults(func=...)``.
+#: Adding a subcommand (e.g. ``serve``, ``eval``) = one ``_add_x`` function appended here.
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="shizi", description="识字 shizi — offline OCR for Chinese and English")
+    parser.add_argument("--version", action="version", version=f"shizi {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on usage errors
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as e:
+        parser.error(str(e))  # exits 2
+    except ModelError as e:
+        print(f"shizi: error: {e}", file=sys.stderr)
+        return 2
+    except ShiziError as e:
+        print(f"shizi: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Tiny ONNX models that follow the model-folder contract (docs/ARCHITECTURE.md), built with onnx.helper.
+
+They are *not* OCR models: the recognizer reads each dark run of a line as the symbol "中", and the
+detector's probability map is the blurred dark-pixel mask. They exist so the pipeline, decoding,
+layout and outputs are testable before (and independently of) the trained models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper
+
+OPSET = 13
+
+
+def _const(name: str, value) -> onnx.NodeProto:
+    arr = np.asarray(value)
+    dtype = TensorProto.INT64 if arr.dtype.kind == "i" else TensorProto.FLOAT
+    arr = arr.astype(np.int64 if dtype == TensorProto.INT64 else np.float32)
+    return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_t", dtype, arr.shape,
+                                                                              arr.flatten().tolist()))
+
+
+def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> onnx.ModelProto:
+    """Input ``image`` [N,1,H,W] → ``probs`` [N, W/stride, 3]: class 1 where a column slab is dark, else blank."""
+    nodes = [
+        helper.make_node("AveragePool", ["image"], ["pooled"], kernel_shape=[height, stride], strides=[height, stride]),
+        _const("axes12", [1, 2]),
+        helper.make_node("Squeeze", ["pooled", "axes12"], ["m2"]),  # [N, T] mean in [-1, 1]
+        _const("axes2", [2]),
+        helper.make_node("Unsqueeze", ["m2", "axes2"], ["m"]),  # [N, T, 1]
+        _const("w", [sharp, -sharp, 0.0]),
+        _const("b", [0.0, 0.0, -10.0]),
+        helper.make_node("Mul", ["m", "w"], ["mw"]),
+        helper.make_node("Add", ["mw", "b"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_rec",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, height, "W"])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float = 0.3) -> onnx.ModelProto:
+    """Input ``image`` [N,3,H,W] (mean 0.5, std 0.5) → ``prob`` [N,1,H,W] = sigmoid(gain·(blur(dark) − level))."""
+    nodes = [
+        _const("axes1", [1]),
+        helper.make_node("ReduceMean", ["image"], ["g"], axes=[1], keepdims=1),
+        _const("neg_half", -0.5),
+        _const("half", 0.5),
+        helper.make_node("Mul", ["g", "neg_half"], ["g2"]),
+        helper.make_node("Add", ["g2", "half"], ["dark"]),  # 0 white .. 1 black
+        helper.make_node("AveragePool", ["dark"], ["blur"], kernel_shape=[kh, kw], strides=[1, 1],
+                         pads=[kh // 2, kw // 2, kh // 2, kw // 2], count_include_pad=0),
+        _const("level", level),
+        _const("gain", gain),
+        helper.make_node("Sub", ["blur", "level"], ["c"]),
+        helper.make_node("Mul", ["c", "gain"], ["z"]),
+        helper.make_node("Sigmoid", ["z"], ["prob"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "tiny_det",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 1, "H", "W"])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def write_model_folder(folder: Path, model: onnx.ModelProto, config: dict, charset: list[str] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    data = model.SerializeToString()
+    (folder / "model.onnx").write_bytes(data)
+    cfg = dict(config)
+    cfg.setdefault("onnx", "model.onnx")
+    cfg["sha256"] = hashlib.sha256(data).hexdigest()
+    (folder / "config.json").write_text(json.dumps(cfg, ensure_ascii=False, indent=2), encoding="utf-8")
+    if charset is not None:
+        (folder / "charset.txt").write_text("".join(s + "\n" for s in charset), encoding="utf-8")
+    (folder / "MODEL.md").write_text(f"# {cfg['name']}\n\nTiny test model, not for OCR.\n", encoding="utf-8")
+    return folder
+
+
+def make_tiny_models(root: Path) -> tuple[Path, Path]:
+    """Write ``tiny-det`` and ``tiny-rec`` model folders under ``root``; returns their paths."""
+    det = write_model_folder(root / "tiny-det", detector_model(), {
+        "name": "tiny-det", "task": "detection", "arch": "db-tiny-test", "default": True,
+        "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "max_side": 1024,
+        "thresh": 0.3, "box_thresh": 0.5, "unclip_ratio": 0.3, "min_size": 3,
+        "metrics": {"note": "test model"},
+    })
+    rec = write_model_folder(root / "tiny-rec", recognizer_model(), {
+        "name": "tiny-rec", "task": "recognition", "arch": "crnn-tiny-test", "default": True,
+        "height": 32, "width_stride": 8, "metrics": {"note": "test model"},
+    }, charset=["中", "A"])
+    return det, rec
