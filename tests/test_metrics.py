@@ -140,6 +140,14 @@ def test_detection_prf_sums_over_pages_and_edge_cases():
     assert none.precision == 0.0 and none.recall == 0.0 and none.hmean == 0.0
 
 
+def test_detection_dont_care_regions_count_for_neither_side():
+    refs = [sq(0, 0, 10)]
+    dont_care = [sq(50, 0, 10)]
+    preds = [sq(0, 0, 10), sq(50, 0, 10), sq(100, 0, 10)]  # hit, on don't-care, false positive
+    r = M.detection_prf([(preds, refs, dont_care)])
+    assert (r.matched, r.n_pred, r.n_ref) == (1, 2, 1)
+
+
 # -------------------------------------------------------------------------------- page text
 
 
@@ -155,3 +163,63 @@ def test_reading_order_rows_then_x():
     assert M.page_text(lines, sort=True) == "一\n二\n三"
     assert M.page_text(lines) == "三\n二\n一"
     assert M.page_text(["a", "b"]) == "a\nb"
+
+
+# ------------------------------------------------------------------------------------- evaluate
+
+
+class _FakeReader:
+    """Returns fixed lines per file name, like Reader.read(path, mode=...) -> Document."""
+
+    def __init__(self, by_name):
+        self.by_name = by_name
+
+    def read(self, path, mode="page"):
+        from types import SimpleNamespace as NS
+
+        name = path.rsplit("/", 1)[-1]
+        if name not in self.by_name:
+            raise OSError("cannot read")
+        lines = [NS(text=t, confidence=1.0, polygon=p) for t, p in self.by_name[name]]
+        return NS(pages=[NS(lines=lines)])
+
+
+def test_evaluate_page_and_line_sets(tmp_path):
+    import json
+
+    from shizi.evaluate import evaluate
+
+    pages = tmp_path / "pages.jsonl"
+    pages.write_text(
+        "\n".join(
+            json.dumps(d, ensure_ascii=False)
+            for d in [
+                {"image": "a.png", "lines": [{"text": "识字", "box": [0, 0, 10, 10]}]},
+                {
+                    "image": "b.png",
+                    "lines": [
+                        {"text": "你好", "poly": sq(0, 20, 10)},
+                        {"text": "###", "poly": sq(50, 50, 10), "ignore": True},
+                    ],
+                },
+                {"image": "missing.png", "lines": [{"text": "一", "box": [0, 0, 5, 5]}]},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    reader = _FakeReader(
+        {
+            "a.png": [("识别", sq(0, 0, 10))],  # 1 error, matched
+            "b.png": [("你好", sq(0, 20, 10)), ("x", sq(50, 50, 10))],  # 1 insertion; 2nd on don't-care
+        }
+    )
+    r = evaluate(reader, pages, details=True)
+    assert r["kind"] == "page" and r["n"] == 3 and len(r["failed"]) == 1
+    assert (r["errors"], r["ref_chars"]) == (1 + 1 + 1, 2 + 2 + 1)
+    assert (r["matched"], r["n_pred"], r["n_ref"]) == (2, 2, 3)
+    assert r["items"][0]["cer"] == pytest.approx(0.5)
+
+    lines = tmp_path / "lines.jsonl"
+    lines.write_text('{"image": "l.png", "text": "ＡＢ c"}\n', encoding="utf-8")
+    r = evaluate(_FakeReader({"l.png": [("AB", None), ("c", None)]}), lines)
+    assert r["kind"] == "line" and r["cer"] == 0.0 and "hmean" not in r

@@ -270,20 +270,30 @@ class DetResult:
         }
 
 
-def detection_prf(
-    pages: Iterable[tuple[Sequence[Polygon], Sequence[Polygon]]], iou_thresh: float = 0.5
-) -> DetResult:
-    """Precision / recall / H-mean over a set of pages, each given as ``(pred_polys, ref_polys)``.
+def detection_prf(pages: Iterable[tuple], iou_thresh: float = 0.5) -> DetResult:
+    """Precision / recall / H-mean over a set of pages, each ``(pred_polys, ref_polys)`` or
+    ``(pred_polys, ref_polys, dont_care_polys)``.
 
     Counts are summed over the set (micro average): P = matched / predictions, R = matched /
-    references.
+    references. "Don't care" references (ICDAR ``###`` / ``ignore`` regions) count for neither side:
+    they are left out of the references, and a prediction that is not matched to a real reference but
+    overlaps a don't-care region at IoU >= ``iou_thresh`` is left out of the predictions.
     """
     total = DetResult(0, 0, 0)
-    for preds, refs in pages:
+    for page in pages:
+        preds, refs = page[0], page[1]
+        dont_care = page[2] if len(page) > 2 else []
         preds = [p for p in preds if p is not None and len(p) >= 3]
         refs = [r for r in refs if r is not None and len(r) >= 3]
-        m = len(match_polygons(preds, refs, iou_thresh))
-        total = total + DetResult(m, len(preds), len(refs))
+        dont_care = [r for r in dont_care or [] if r is not None and len(r) >= 3]
+        matches = match_polygons(preds, refs, iou_thresh)
+        n_pred = len(preds)
+        if dont_care:
+            matched_p = {i for i, _, _ in matches}
+            for i, p in enumerate(preds):
+                if i not in matched_p and any(polygon_iou(p, d) >= iou_thresh for d in dont_care):
+                    n_pred -= 1
+        total = total + DetResult(len(matches), n_pred, len(refs))
     return total
 
 
