@@ -1,0 +1,83 @@
+"""Degradations that make clean renders look like scans, photos and screenshots (grey or RGB uint8)."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+
+
+def blur(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    s = rng.uniform(0.3, 1.3)
+    return cv2.GaussianBlur(img, (0, 0), s)
+
+
+def resample(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Down- then up-scale: the softness of low-resolution scans and screenshots."""
+    h, w = img.shape[:2]
+    f = rng.uniform(0.4, 0.85)
+    small = cv2.resize(img, (max(1, int(w * f)), max(1, int(h * f))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=rng.choice([cv2.INTER_LINEAR, cv2.INTER_CUBIC]))
+
+
+def noise(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    sigma = rng.uniform(2, 14)
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    out = img.astype(np.float32) + nrng.normal(0, sigma, img.shape).astype(np.float32)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def jpeg(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    q = rng.randint(25, 90)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else img
+
+
+def uneven_light(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    h, w = img.shape[:2]
+    gx = np.linspace(rng.uniform(-1, 1), rng.uniform(-1, 1), w, dtype=np.float32)
+    gy = np.linspace(rng.uniform(-1, 1), rng.uniform(-1, 1), h, dtype=np.float32)
+    field = 1.0 - rng.uniform(0.1, 0.4) * np.clip((gy[:, None] + gx[None, :]) / 2 + 0.5, 0, 1)
+    if img.ndim == 3:
+        field = field[..., None]
+    return np.clip(img.astype(np.float32) * field, 0, 255).astype(np.uint8)
+
+
+def contrast(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    a = rng.uniform(0.55, 1.0)
+    b = rng.uniform(0, 255 * (1 - a))
+    return np.clip(img.astype(np.float32) * a + b, 0, 255).astype(np.uint8)
+
+
+def perspective(img: np.ndarray, rng: random.Random, strength: float = 0.04, border: int = 255) -> np.ndarray:
+    h, w = img.shape[:2]
+    d = strength * h
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = src + np.float32([[rng.uniform(-d, d), rng.uniform(-d, d)] for _ in range(4)])
+    m = cv2.getPerspectiveTransform(src, dst)
+    return cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE if border < 0 else
+                               cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def rotate(img: np.ndarray, rng: random.Random, max_deg: float = 2.0, border: int = 255) -> np.ndarray:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-max_deg, max_deg), 1.0)
+    return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+
+
+def scan_and_photo(img: np.ndarray, rng: random.Random, p: float = 1.0) -> np.ndarray:
+    """A random chain of the degradations above; ``p`` scales how often each is applied."""
+    if rng.random() < 0.15 * p:
+        img = uneven_light(img, rng)
+    if rng.random() < 0.3 * p:
+        img = contrast(img, rng)
+    if rng.random() < 0.2 * p:
+        img = resample(img, rng)
+    if rng.random() < 0.35 * p:
+        img = blur(img, rng)
+    if rng.random() < 0.3 * p:
+        img = noise(img, rng)
+    if rng.random() < 0.35 * p:
+        img = jpeg(img, rng)
+    return img

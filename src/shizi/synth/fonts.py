@@ -1,0 +1,89 @@
+"""Fonts for rendering: Debian CJK and Latin font packages, each face with its character coverage."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PIL import ImageFont
+
+# Faces to use from collections: (file glob, family names to keep; empty = all faces)
+CJK_FONTS = [
+    ("/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc", ("Noto Sans CJK SC", "Noto Sans CJK TC")),
+    ("/usr/share/fonts/opentype/noto/NotoSerifCJK-*.ttc", ("Noto Serif CJK SC", "Noto Serif CJK TC")),
+    ("/usr/share/fonts/truetype/wqy/wqy-*.ttc", ()),
+    ("/usr/share/fonts/truetype/arphic/u*.ttc", ()),
+    ("/usr/share/fonts/truetype/arphic-gbsn00lp/*.ttf", ()),
+    ("/usr/share/fonts/truetype/arphic-gkai00mp/*.ttf", ()),
+    ("/usr/share/fonts/truetype/lxgw-wenkai/*.ttf", ()),
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", ()),
+]
+LATIN_FONTS = [
+    "/usr/share/fonts/truetype/dejavu/DejaVu*.ttf",
+    "/usr/share/fonts/truetype/liberation2/*.ttf",
+]
+# extra search root so that a training kit can carry subset fonts
+KIT_FONTS = "kit/fonts/*.[ot]t[fc]"
+
+
+@dataclass(frozen=True)
+class Face:
+    path: str
+    index: int
+    name: str
+    cjk: bool
+    coverage: frozenset[str]
+
+    def font(self, size: int) -> ImageFont.FreeTypeFont:
+        return _load(self.path, self.index, size)
+
+
+@lru_cache(maxsize=4096)
+def _load(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size=size, index=index)
+
+
+def _faces_in(path: str, keep: tuple[str, ...], cjk: bool) -> list[Face]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if path.lower().endswith(".ttc"):
+        fonts = TTCollection(path, lazy=True).fonts
+    else:
+        fonts = [TTFont(path, lazy=True)]
+    out = []
+    for i, f in enumerate(fonts):
+        family = f["name"].getBestFamilyName() or ""
+        sub = f["name"].getBestSubFamilyName() or ""
+        if keep and not any(family.startswith(k) for k in keep):
+            continue
+        if "Mono" in family and cjk and keep:
+            continue
+        cmap = f.getBestCmap() or {}
+        cov = frozenset(chr(c) for c in cmap if c >= 0x20)
+        out.append(Face(path, i, f"{family} {sub}".strip(), cjk, cov))
+    return out
+
+
+@lru_cache(maxsize=1)
+def all_faces() -> tuple[Face, ...]:
+    """Every usable installed face (CJK first). Raises if no CJK font is installed."""
+    faces: list[Face] = []
+    for pattern, keep in CJK_FONTS:
+        for p in sorted(glob.glob(pattern)):
+            faces += _faces_in(p, keep, True)
+    for p in sorted(glob.glob(KIT_FONTS)):
+        faces += _faces_in(p, (), True)
+    for pattern in LATIN_FONTS:
+        for p in sorted(glob.glob(pattern)):
+            if "Math" in p:
+                continue
+            faces += _faces_in(p, (), False)
+    if not any(f.cjk for f in faces):
+        raise RuntimeError("no CJK font found: install fonts-noto-cjk (apt-get install fonts-noto-cjk)")
+    return tuple(faces)
+
+
+def faces_covering(text: str) -> list[Face]:
+    need = set(text) - {" "}
+    return [f for f in all_faces() if need <= f.coverage]

@@ -1,0 +1,101 @@
+"""Render one text line to a grey crop like those a detector hands to the recognizer."""
+
+from __future__ import annotations
+
+import random
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from shizi.synth import degrade
+from shizi.synth.corpus import TextSampler
+from shizi.synth.fonts import Face, all_faces, faces_covering
+
+
+def _pick_face(text: str, rng: random.Random) -> Face | None:
+    faces = faces_covering(text)
+    if not faces:
+        return None
+    latin = [f for f in faces if not f.cjk]
+    if latin and rng.random() < 0.35:
+        return rng.choice(latin)
+    cjk = [f for f in faces if f.cjk]
+    return rng.choice(cjk or faces)
+
+
+def draw_text(text: str, face: Face, size: int, rng: random.Random, fg: int, bg: int,
+              spacing: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Draw ``text`` on a canvas; returns the grey image and the typographic line box (x0, y0, x1, y1)."""
+    font = face.font(size)
+    ascent, descent = font.getmetrics()
+    pad = size
+    if spacing:
+        advances = [font.getlength(c) + spacing * size for c in text]
+        width = int(sum(advances) + 2 * pad)
+    else:
+        width = int(font.getlength(text) + 2 * pad)
+    height = ascent + descent + 2 * pad
+    img = Image.new("L", (max(width, 1), height), bg)
+    d = ImageDraw.Draw(img)
+    if spacing:
+        x = float(pad)
+        for c, adv in zip(text, advances):
+            d.text((x, pad), c, font=font, fill=fg)
+            x += adv
+        x1 = x - spacing * size
+    else:
+        d.text((pad, pad), text, font=font, fill=fg)
+        x1 = pad + font.getlength(text)
+    return np.asarray(img), (pad, pad, int(round(x1)), pad + ascent + descent)
+
+
+def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
+                max_chars: int = 24) -> tuple[np.ndarray, str]:
+    """A degraded grey line crop resized to ``height`` and its text."""
+    for _ in range(20):
+        text = sampler.line(1, max_chars)
+        face = _pick_face(text, rng)
+        if face is not None:
+            break
+    else:  # pragma: no cover - only without any usable font
+        face = all_faces()[0]
+        text = "".join(c for c in text if c in face.coverage) or "0"
+    size = rng.randint(18, 48)
+    dark = rng.random() < 0.1
+    fg, bg = (rng.randint(170, 255), rng.randint(0, 80)) if dark else (rng.randint(0, 90), rng.randint(170, 255))
+    spacing = rng.uniform(-0.04, 0.35) if rng.random() < 0.2 else 0.0
+    img, (x0, y0, x1, y1) = draw_text(text, face, size, rng, fg, bg, spacing)
+    img = img.copy()
+    lh = y1 - y0
+    if rng.random() < 0.12:  # underline / table rule fragments
+        y = y1 + rng.randint(-2, max(1, lh // 5))
+        cv2.line(img, (0, y), (img.shape[1], y), fg, rng.randint(1, 2))
+    if rng.random() < 0.08:
+        x = x0 - rng.randint(2, max(3, lh // 2))
+        cv2.line(img, (x, 0), (x, img.shape[0]), fg, rng.randint(1, 2))
+    if rng.random() < 0.12:  # bleed of the neighbouring line
+        other = sampler.line(4, 30)
+        font = face.font(size)
+        pil = Image.fromarray(img)
+        d = ImageDraw.Draw(pil)
+        gap = rng.uniform(1.0, 1.5) * lh
+        yy = y0 - gap if rng.random() < 0.5 else y0 + gap
+        d.text((x0 + rng.randint(-lh, lh), yy), other, font=font, fill=fg)
+        img = np.asarray(pil).copy()
+    if rng.random() < 0.25:
+        img = degrade.rotate(img, rng, 1.5, border=bg)
+    if rng.random() < 0.15:
+        img = degrade.perspective(img, rng, 0.06, border=bg)
+    # crop around the typographic box with jitter, as a detector would
+    top = y0 - int(lh * rng.uniform(-0.06, 0.3))
+    bot = y1 + int(lh * rng.uniform(-0.06, 0.3))
+    left = x0 - int(lh * rng.uniform(0.0, 0.6))
+    right = x1 + int(lh * rng.uniform(0.0, 0.6))
+    h, w = img.shape
+    crop = img[max(0, top):min(h, bot), max(0, left):min(w, right)]
+    crop = degrade.scan_and_photo(crop, rng)
+    ch, cw = crop.shape
+    new_w = max(8, int(round(cw * height / ch * rng.uniform(0.9, 1.1))))
+    crop = cv2.resize(crop, (new_w, height), interpolation=cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR)
+    return crop, text

@@ -1,0 +1,1 @@
+"""Training side of shizi (PyTorch). The runtime never imports this package."""

@@ -1,0 +1,32 @@
+"""``python -m shizi.train rec|export-rec ...`` — one entry point for training and export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m shizi.train")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    from shizi.train import rec
+
+    rec.add_args(sub.add_parser("rec", help="train a CRNN recognizer"))
+    e = sub.add_parser("export-rec", help="export recognizer weights to an ONNX model folder")
+    e.add_argument("weights", type=Path)
+    e.add_argument("out", type=Path)
+    e.add_argument("--name")
+    e.add_argument("--quantize", action="store_true", help="int8 dynamic quantization")
+    args = p.parse_args(argv)
+    if args.cmd == "rec":
+        rec.train(args)
+    elif args.cmd == "export-rec":
+        from shizi.train.export import export_recognizer
+
+        print(export_recognizer(args.weights, args.out, args.name, args.quantize))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Export trained networks to ONNX model folders (see docs/ARCHITECTURE.md) and check them against torch."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from shizi.train import checkpoint
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class _Softmax(torch.nn.Module):
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).softmax(-1)
+
+
+def export_recognizer(weights: Path, out_dir: Path, name: str | None = None, quantize: bool = False) -> Path:
+    """Write model.onnx (input ``image`` [N,1,32,W] -> ``probs`` [N,T,C]), charset.txt and config.json."""
+    from shizi.synth.charset import save_charset
+    from shizi.train.nets.recognition import build
+
+    w = checkpoint.load_weights(Path(weights))
+    charset = w["charset"]
+    net = build(w["arch"], len(charset) + 1)
+    net.load_state_dict(w["model"])
+    net.eval()
+    wrapped = _Softmax(net).eval()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "model.onnx"
+    x = torch.rand(2, 1, 32, 256) * 2 - 1
+    torch.onnx.export(wrapped, (x,), str(onnx_path), input_names=["image"], output_names=["probs"],
+                      dynamic_axes={"image": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}},
+                      opset_version=17, dynamo=False)
+    if quantize:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        tmp = out_dir / "model.fp32.onnx"
+        onnx_path.rename(tmp)
+        quantize_dynamic(str(tmp), str(onnx_path), weight_type=QuantType.QInt8)
+        tmp.unlink()
+    check_onnx(wrapped, onnx_path, tol=2e-2 if quantize else 1e-4)
+    save_charset(charset, out_dir / "charset.txt")
+    config = {
+        "name": name or out_dir.name, "task": "recognition", "arch": w["arch"], "onnx": "model.onnx",
+        "sha256": sha256(onnx_path), "height": 32, "width_stride": w["width_stride"],
+        "charset": "charset.txt", "mean": 0.5, "std": 0.5, "trained_steps": w["step"],
+    }
+    old = out_dir / "config.json"
+    if old.exists():  # keep hand-filled keys (default flag, metrics)
+        config = {**json.loads(old.read_text()), **config}
+    old.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
+    return onnx_path
+
+
+def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4) -> float:
+    """Run a batch of two widths through torch and onnxruntime; raise if they differ by more than ``tol``."""
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for w in (96, 320):
+        x = torch.rand(3, 1, 32, w) * 2 - 1
+        with torch.no_grad():
+            ref = net(x).numpy()
+        got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})[0]
+        worst = max(worst, float(np.abs(ref - got).max()))
+    if worst > tol:
+        raise RuntimeError(f"ONNX output differs from torch by {worst:.2e} (> {tol})")
+    return worst

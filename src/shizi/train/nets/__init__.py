@@ -1,0 +1,1 @@
+"""Network definitions for training and ONNX export."""

@@ -1,0 +1,169 @@
+"""Recognizer training loop: synthetic lines (or a user's crops), CTC, exact resume, ONNX export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from shizi.train import checkpoint
+from shizi.train.nets.recognition import build
+from shizi.train.rec_data import Encoder, LabeledLines, SynthLines, collate
+
+
+class Mixed(Dataset):
+    """A user's crops mixed with synthetic lines (``ratio`` of them) so fine-tuning does not forget."""
+
+    def __init__(self, user: Dataset, synth: Dataset, ratio: float, seed: int):
+        self.user, self.synth, self.ratio, self.seed = user, synth, ratio, seed
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def __getitem__(self, i: int):
+        r = random.Random(self.seed * 7919 + i)
+        if r.random() < self.ratio:
+            return self.synth[i]
+        return self.user[r.randrange(len(self.user))]
+
+
+def cer_of(pairs: list[tuple[str, str]]) -> float:
+    from shizi.metrics import cer
+
+    return cer(pairs).cer
+
+
+def add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--arch", default="crnn_lite", help="crnn_lite | crnn_vgg | crnn_se")
+    p.add_argument("--out", type=Path, required=True, help="run folder (weights.pt, optim.pt, log.jsonl)")
+    p.add_argument("--steps", type=int, default=100_000)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=1000)
+    p.add_argument("--device", default="cpu", help="cpu | cuda")
+    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--workers", type=int, default=1, help="rendering processes")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--max-chars", type=int, default=24)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument("--init", type=Path, help="start from these weights (fine-tuning)")
+    p.add_argument("--data", type=Path, help="a user's labeled crops (.jsonl or .tsv) to train on")
+    p.add_argument("--synth-ratio", type=float, default=0.3, help="synthetic share when --data is given")
+    p.add_argument("--charset", type=Path, help="charset.txt (default: shizi.synth.charset.build_charset())")
+    p.add_argument("--val-every", type=int, default=1000)
+    p.add_argument("--ckpt-every", type=int, default=200)
+    p.add_argument("--val-size", type=int, default=300)
+    p.add_argument("--eval-labels", type=Path, help="a real line set (labels.jsonl) to report CER on")
+    p.add_argument("--export", type=Path, help="after training, export ONNX model folder here")
+
+
+def _charset(args) -> list[str]:
+    from shizi.synth.charset import build_charset, load_charset
+
+    if args.init:
+        return checkpoint.load_weights(args.init)["charset"]
+    return load_charset(args.charset) if args.charset else build_charset()
+
+
+@torch.no_grad()
+def evaluate(model, enc: Encoder, samples: list[tuple[np.ndarray, str]], device: str, stride: int) -> float:
+    model.eval()
+    pairs = []
+    for i in range(0, len(samples), 32):
+        chunk = samples[i : i + 32]
+        x, widths, texts = collate(chunk, stride)
+        logits = model(x.to(device)).float()
+        ids = logits.argmax(-1).cpu().numpy()
+        for j, t in enumerate(texts):
+            n = int(np.ceil(widths[j].item() / stride))
+            pairs.append((t, enc.decode_greedy(ids[j, :n].tolist())))
+    model.train()
+    return cer_of(pairs)
+
+
+def _real_set(path: Path) -> list[tuple[np.ndarray, str]]:
+    import cv2
+
+    from shizi.train.rec_data import resize_to_height
+
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        img = cv2.imread(str(path.parent / d["image"]), cv2.IMREAD_GRAYSCALE)
+        out.append((resize_to_height(img), d["text"]))
+    return out
+
+
+def train(args) -> Path:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    device = args.device
+    charset = _charset(args)
+    enc = Encoder(charset)
+    model = build(args.arch, len(charset) + 1).to(device)
+    stride = model.width_stride
+    if args.init and not args.resume:
+        model.load_state_dict(checkpoint.load_weights(args.init)["model"])
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    sched = checkpoint.warmup_cosine(opt, args.warmup, args.steps)
+    step = checkpoint.resume(args.out, model, opt, sched) if args.resume else 0
+    meta = {"arch": args.arch, "charset": charset, "width_stride": stride, "height": 32}
+
+    synth = SynthLines(args.seed, max_chars=args.max_chars)
+    data: Dataset = synth
+    if args.data:
+        data = Mixed(LabeledLines(args.data, augment=True, seed=args.seed), synth, args.synth_ratio, args.seed)
+    start = step * args.batch
+    loader = DataLoader(data, batch_size=args.batch, sampler=range(start, args.steps * args.batch),
+                        num_workers=args.workers, collate_fn=lambda b: collate(b, stride),
+                        persistent_workers=args.workers > 0, prefetch_factor=4 if args.workers else None)
+    val_set = [SynthLines(args.seed + 10_000, max_chars=args.max_chars)[i] for i in range(args.val_size)]
+    real_set = _real_set(args.eval_labels) if args.eval_labels else None
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    use_bf16 = device.startswith("cuda")
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = open(args.out / "log.jsonl", "a", encoding="utf-8")
+    t0, seen0, losses = time.time(), step * args.batch, []
+    model.train()
+    for x, widths, texts in loader:
+        targets = [enc.encode(t) for t in texts]
+        tl = torch.tensor([len(t) for t in targets])
+        flat = torch.tensor([k for t in targets for k in t], dtype=torch.long)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
+            logits = model(x.to(device, non_blocking=True))
+        logp = logits.float().log_softmax(2).permute(1, 0, 2)
+        il = torch.clamp((widths + stride - 1) // stride, max=logp.shape[0])
+        loss = ctc(logp, flat.to(device), il.to(device), tl.to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        sched.step()
+        step += 1
+        losses.append(loss.item())
+        if step % args.ckpt_every == 0 or step == args.steps:
+            checkpoint.save(args.out, model, meta, opt, sched, step)
+        if step % 50 == 0:
+            rate = (step * args.batch - seen0) / (time.time() - t0)
+            print(f"step {step} loss {np.mean(losses[-50:]):.3f} lr {sched.get_last_lr()[0]:.2e} "
+                  f"{rate:.1f} samples/s", flush=True)
+        if step % args.val_every == 0 or step == args.steps:
+            rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(losses[-200:])),
+                   "val_cer": evaluate(model, enc, val_set, device, stride), "time": time.time()}
+            if real_set:
+                rec["real_cer"] = evaluate(model, enc, real_set, device, stride)
+            print(json.dumps(rec), flush=True)
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+    log.close()
+    if args.export:
+        from shizi.train.export import export_recognizer
+
+        export_recognizer(args.out / "weights.pt", args.export)
+    return args.out / "weights.pt"
