@@ -57,6 +57,24 @@ def is_vertical(poly: np.ndarray, ratio: float = 1.5) -> bool:
     return (y1 - y0) > ratio * (x1 - x0) and max(w, h) > ratio * min(w, h)
 
 
+def _skew(polygons: Sequence[np.ndarray]) -> float:
+    """Median text-line angle in degrees (image coordinates, y down) from the lines' long sides."""
+    import cv2
+
+    angles = []
+    for p in polygons:
+        pts = np.asarray(p, dtype=np.float32).reshape(-1, 2)
+        box = cv2.boxPoints(cv2.minAreaRect(pts))
+        edges = [box[(k + 1) % 4] - box[k] for k in range(4)]
+        e = max(edges, key=lambda v: float(np.hypot(*v)))
+        if e[0] < 0:
+            e = -e
+        a = float(np.degrees(np.arctan2(e[1], e[0])))
+        if abs(a) < 30 and np.hypot(*e) > 0:
+            angles.append(a)
+    return float(np.median(angles)) if angles else 0.0
+
+
 class ColumnLayout:
     """Reading order for single- and multi-column pages (see module docstring)."""
 
@@ -68,9 +86,15 @@ class ColumnLayout:
     def arrange(self, polygons: Sequence[np.ndarray]) -> list[list[int]]:
         if len(polygons) == 0:
             return []
+        vflags = [is_vertical(p) for p in polygons]
+        angle = _skew([p for p, v in zip(polygons, vflags, strict=True) if not v])
+        if abs(angle) > 0.1:  # deskew so rows and columns are axis-aligned
+            c, s = np.cos(np.radians(-angle)), np.sin(np.radians(-angle))
+            rot = np.array([[c, -s], [s, c]])
+            polygons = [np.asarray(p, dtype=np.float64).reshape(-1, 2) @ rot.T for p in polygons]
         boxes = [_Box(i, p) for i, p in enumerate(polygons)]
-        vert = [b for b in boxes if is_vertical(polygons[b.i])]
-        horiz = [b for b in boxes if not is_vertical(polygons[b.i])]
+        vert = [b for b in boxes if vflags[b.i]]
+        horiz = [b for b in boxes if not vflags[b.i]]
         blocks: list[list[int]] = []
         if horiz:
             blocks.extend(self._arrange_horizontal(horiz))
@@ -93,26 +117,37 @@ class ColumnLayout:
         crossing_ids = {b.i for b in crossing}
         others = sorted((b for b in boxes if b.i not in crossing_ids), key=lambda b: b.cy)
         events = sorted(crossing, key=lambda b: b.cy)
+        # segments: flowing text (read top to bottom) alternating with column sections
+        flow: list[_Box] = []
         out: list[list[int]] = []
         section: list[_Box] = []
-        run: list[_Box] = []
         ei = 0
+
+        def close_section() -> None:
+            nonlocal section, flow
+            if not section:
+                return
+            cols = self._columns(section, gutters)
+            if cols is None:
+                flow.extend(section)
+            else:
+                if flow:
+                    out.extend(self._blocks(flow, mh))
+                    flow = []
+                for c in cols:
+                    out.extend(self._blocks(c, mh))
+            section = []
+
         for b in others:
             while ei < len(events) and events[ei].cy < b.cy:
-                if section:
-                    out.extend(self._section(section, gutters, mh))
-                    section = []
-                run.append(events[ei])
+                close_section()
+                flow.append(events[ei])
                 ei += 1
-            if run:
-                out.extend(self._blocks(run, mh))
-                run = []
             section.append(b)
-        if section:
-            out.extend(self._section(section, gutters, mh))
-        run.extend(events[ei:])
-        if run:
-            out.extend(self._blocks(run, mh))
+        close_section()
+        flow.extend(events[ei:])
+        if flow:
+            out.extend(self._blocks(flow, mh))
         return out
 
     def _gutters(self, narrow: list[_Box], left: float, right: float, mh: float) -> list[float]:
@@ -127,22 +162,22 @@ class ColumnLayout:
             reach = max(reach, x1)
         return [g for g in gutters if left < g < right]
 
-    def _section(self, boxes: list[_Box], gutters: list[float], mh: float) -> list[list[int]]:
+    def _columns(self, boxes: list[_Box], gutters: list[float]) -> list[list[_Box]] | None:
+        """Split a section at the gutters; None unless at least two columns run side by side."""
         cols: list[list[_Box]] = [[] for _ in range(len(gutters) + 1)]
         for b in boxes:
             cols[int(np.searchsorted(gutters, b.cx))].append(b)
         cols = [c for c in cols if c]
         if len(cols) < 2 or not self._side_by_side(cols):
-            return self._blocks(boxes, mh)
-        out: list[list[int]] = []
-        for c in cols:
-            out.extend(self._blocks(c, mh))
-        return out
+            return None
+        return cols
 
     @staticmethod
     def _side_by_side(cols: list[list[_Box]]) -> bool:
-        """Columns run side by side when neighbouring columns overlap vertically."""
-        for a, b in zip(cols, cols[1:]):
+        """Columns run side by side when neighbouring columns of 2+ lines each overlap vertically."""
+        for a, b in zip(cols, cols[1:], strict=False):
+            if min(len(a), len(b)) < 2:
+                continue
             a0, a1 = min(x.y0 for x in a), max(x.y1 for x in a)
             b0, b1 = min(x.y0 for x in b), max(x.y1 for x in b)
             overlap = min(a1, b1) - max(a0, b0)

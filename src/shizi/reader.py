@@ -181,7 +181,7 @@ class Reader:
             if k < len(spans):
                 x0, x1 = spans[k]
                 pts = map_points(m_inv, np.array([[x0, 0], [x1, 0], [x1, ch], [x0, ch]], dtype=np.float64))
-                cpoly = [(float(x), float(y)) for x, y in pts]
+                cpoly = _poly(pts)
             else:
                 cpoly = []
             conf = r.char_confidences[k] if k < len(r.char_confidences) else r.confidence

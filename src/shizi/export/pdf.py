@@ -90,43 +90,51 @@ def to_pdf(doc: Document, out: str | Path | io.BytesIO | None = None, *, dpi: fl
 def _text_layer(c, page: Page, font: str, k: float, ph: float) -> None:
     from reportlab.pdfbase import pdfmetrics
 
-    for line in page.lines:
-        text = line.text
-        if not text.strip() or not line.polygon:
-            continue
-        pts = np.asarray(line.polygon, dtype=np.float64).reshape(-1, 2)
-        if line.vertical:
-            x0, y0 = pts.min(0)
-            x1, y1 = pts.max(0)
-            length, thick, angle = (y1 - y0), (x1 - x0), -90.0
-            # text runs downwards from the top of the box, centred horizontally
-            ox, oy = (x0 + x1) / 2 - 0.35 * thick, y0
-        else:
-            from ..recognition.crops import quad_of
+    for block in page.blocks:
+        # pdftotext joins lines into one block only when their baselines are close relative to the
+        # font size; so the (invisible) font is sized to the block's line pitch where that is larger.
+        tops = sorted(min(p[1] for p in ln.polygon) for ln in block.lines if ln.polygon and not ln.vertical)
+        pitches = [b - a for a, b in zip(tops, tops[1:], strict=False) if b > a]
+        pitch = float(np.median(pitches)) if pitches else 0.0
+        for line in block.lines:
+            _line_text(c, line, font, k, ph, pitch)
 
-            q = quad_of(pts)
-            tl, tr, br, bl = q
-            dx, dy = (tr - tl)
-            angle = -math.degrees(math.atan2(dy, dx))
-            if abs(angle) < 5.0:  # near-horizontal: keep it axis-aligned (clean extraction)
-                x0, y0 = pts.min(0)
-                x1, y1 = pts.max(0)
-                length, thick, angle = x1 - x0, y1 - y0, 0.0
-                ox, oy = x0, y1 - 0.2 * thick
-            else:
-                length = float(np.linalg.norm(tr - tl))
-                thick = float(np.linalg.norm(bl - tl))
-                ox, oy = bl + (tl - bl) * 0.2
-        size = max(1.0, 0.8 * thick * k)
-        width = pdfmetrics.stringWidth(text, font, size)
-        if width <= 0:
-            continue
-        scale = 100.0 * (length * k) / width
-        a = math.radians(angle)
-        t = c.beginText()
-        t.setTextRenderMode(3)
-        t.setFont(font, size)
-        t.setHorizScale(scale)
-        t.setTextTransform(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), float(ox) * k, ph - float(oy) * k)
-        t.textOut(text)
-        c.drawText(t)
+
+def _line_text(c, line, font: str, k: float, ph: float, pitch: float) -> None:
+    """Write one line's text invisibly (render mode 3), scaled to the line's box."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from ..recognition.crops import quad_of
+
+    text = line.text
+    if not text.strip() or not line.polygon:
+        return
+    pts = np.asarray(line.polygon, dtype=np.float64).reshape(-1, 2)
+    if line.vertical:
+        x0, y0 = pts.min(0)
+        x1, y1 = pts.max(0)
+        length, thick, angle = (y1 - y0), (x1 - x0), -90.0
+        ox, oy = (x0 + x1) / 2 - 0.35 * thick, y0  # runs downwards from the top, centred
+    else:
+        tl, tr, br, bl = quad_of(pts)
+        length = float(np.linalg.norm(tr - tl))
+        thick = float(np.linalg.norm(bl - tl))
+        angle = -math.degrees(math.atan2(tr[1] - tl[1], tr[0] - tl[0]))
+        if abs(angle) < 5.0:  # near-horizontal (a slightly skewed scan): axis-aligned, cleaner extraction
+            cx, cy = pts.mean(0)
+            angle, ox, oy = 0.0, cx - length / 2, cy + 0.3 * thick
+        else:
+            ox, oy = bl + (tl - bl) * 0.2
+    em = thick if line.vertical else max(thick, min(pitch / 1.3, 2.0 * thick))
+    size = max(1.0, em * k)
+    width = pdfmetrics.stringWidth(text, font, size)
+    if width <= 0:
+        return
+    a = math.radians(angle)
+    t = c.beginText()
+    t.setTextRenderMode(3)
+    t.setFont(font, size)
+    t.setHorizScale(100.0 * (length * k) / width)
+    t.setTextTransform(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), float(ox) * k, ph - float(oy) * k)
+    t.textOut(text)
+    c.drawText(t)
