@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up shizi on a fresh machine, then read the bundled sample image.
+#   - installs the Debian packages it needs when missing (poppler-utils, a CJK font, python3-venv)
+#   - creates .venv in the repository root and installs shizi into it (editable, with train/serve/dev extras)
+#   - reads src/shizi/samples/sample.png and writes build/sample-overlay.png
+# Usage: bash scripts/setup.sh [--no-sample]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NO_SAMPLE=0
+[ "${1:-}" = "--no-sample" ] && NO_SAMPLE=1
+PY=${PYTHON:-python3}
+
+need=()
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
+if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then
+  need+=(python3-venv)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    echo "setup: installing ${need[*]} (apt)" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "setup: warning: please install ${need[*]} with your package manager" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  "$PY" -m venv .venv
+fi
+echo "setup: installing shizi into .venv" >&2
+.venv/bin/python -m pip install -q -e '.[train,serve,dev]'
+sha256sum pyproject.toml > .venv/.shizi-setup-stamp
+
+if [ "$NO_SAMPLE" = 1 ]; then exit 0; fi
+if .venv/bin/python -c "from shizi.models import default_model as d; d('detection'); d('recognition')" 2>/dev/null; then
+  mkdir -p build
+  .venv/bin/shizi read src/shizi/samples/sample.png --overlay build/sample-overlay.png
+  echo "setup: done; overlay picture in build/sample-overlay.png" >&2
+else
+  echo "setup: shizi is installed, but no trained models are in src/shizi/models/ yet;" \
+       "the sample read is skipped (see 'shizi models')" >&2
+fi
