@@ -25,11 +25,13 @@ def tiny_reader(tiny_models):
     return Reader(detector=det, recognizer=rec)
 
 
-def draw_line(img: np.ndarray, x: int, y: int, pieces: int, h: int = 20, piece_w: int = 30, gap: int = 12) -> None:
+def draw_line(
+    img: np.ndarray, x: int, y: int, pieces: int, h: int = 20, piece_w: int = 30, gap: int = 12
+) -> None:
     """Draw a synthetic 'text line': ``pieces`` black bars separated by white gaps."""
     for k in range(pieces):
         x0 = x + k * (piece_w + gap)
-        img[y:y + h, x0:x0 + piece_w] = 0
+        img[y : y + h, x0 : x0 + piece_w] = 0
 
 
 def two_column_page() -> tuple[np.ndarray, list[int]]:

@@ -10,9 +10,9 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
-from conftest import two_column_page
 from PIL import Image
 
+from conftest import two_column_page
 from shizi import Block, Document, Line, Page
 from shizi.cli import main
 from shizi.export import jsonl_record, to_hocr, to_json, to_pdf, to_text
@@ -28,17 +28,23 @@ def _box(x0, y0, x1, y1):
 def _hand_document() -> Document:
     """A two-column page with known Chinese/English text."""
     img = np.full((600, 1000, 3), 255, np.uint8)
-    left = [Line("识字是一个离线系统", 0.9, _box(40, 100, 440, 140)),
-            Line("Hello shizi OCR", 0.8, _box(40, 160, 400, 200))]
-    right = [Line("第二栏的第一行", 0.95, _box(560, 100, 900, 140)),
-             Line("最后一行 end", 0.7, _box(560, 160, 860, 200))]
+    left = [
+        Line("识字是一个离线系统", 0.9, _box(40, 100, 440, 140)),
+        Line("Hello shizi OCR", 0.8, _box(40, 160, 400, 200)),
+    ]
+    right = [
+        Line("第二栏的第一行", 0.95, _box(560, 100, 900, 140)),
+        Line("最后一行 end", 0.7, _box(560, 160, 860, 200)),
+    ]
     title = [Line("标题 Title", 0.99, _box(40, 20, 500, 70))]
     page = Page(0, 1000, 600, [Block(title), Block(left), Block(right)], image=img)
     return Document([page], source="hand.png")
 
 
 def _pdftotext(path: Path, *args: str) -> str:
-    return subprocess.run([pdftotext, *args, str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [pdftotext, *args, str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @needs_pdftotext
@@ -76,6 +82,7 @@ def test_text_json_hocr():
 
 
 # ----------------------------------------------------------------------------- CLI
+
 
 @pytest.fixture
 def cli_files(tmp_path: Path):
@@ -131,11 +138,17 @@ def test_cli_outputs_to_directory(tiny_models, cli_files, tmp_path: Path, capsys
     shutil.copy(good, second)
     out_dir = tmp_path / "out"
     for fmt in ("json", "hocr", "text"):
-        rc = main(["read", "-f", fmt, "-o", str(out_dir) + "/", *_models(tiny_models), str(good), str(second)])
+        rc = main(
+            ["read", "-f", fmt, "-o", str(out_dir) + "/", *_models(tiny_models), str(good), str(second)]
+        )
         assert rc == 0
     names = sorted(p.name for p in out_dir.iterdir())
     assert names == ["page.hocr", "page.json", "page.txt", "second.hocr", "second.json", "second.txt"]
-    assert Document.from_dict(json.loads((out_dir / "page.json").read_text())).text().startswith("中中中中中中中")
+    assert (
+        Document.from_dict(json.loads((out_dir / "page.json").read_text()))
+        .text()
+        .startswith("中中中中中中中")
+    )
 
 
 def test_cli_line_mode(tiny_models, tmp_path: Path, capsys):
@@ -154,8 +167,12 @@ def test_cli_pdf_roundtrip_with_pdftotext(tiny_models, cli_files, tmp_path: Path
     good, _, order = cli_files
     out = tmp_path / "page.pdf"
     overlay = tmp_path / "overlay.png"
-    assert main(["read", "-f", "pdf", "-o", str(out), "--overlay", str(overlay), *_models(tiny_models),
-                 str(good)]) == 0
+    assert (
+        main(
+            ["read", "-f", "pdf", "-o", str(out), "--overlay", str(overlay), *_models(tiny_models), str(good)]
+        )
+        == 0
+    )
     lines = [t.strip() for t in _pdftotext(out).split("\n") if t.strip()]
     assert [len(t) for t in lines] == order and set("".join(lines)) == {"中"}
     assert Image.open(overlay).size == (1280, 420)

@@ -41,6 +41,7 @@ def _pdf_bytes(pages: int = 2, size=(144, 72), **canvas_kw) -> bytes:
 
 # ----------------------------------------------------------------------------- good inputs
 
+
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF"])
 def test_formats_from_path(tmp_path: Path, fmt: str):
     p = tmp_path / f"x.{fmt.lower()}"
@@ -118,6 +119,7 @@ def test_array_variants():
 
 
 # ----------------------------------------------------------------------------- bad inputs
+
 
 def _err(src, **kw) -> InputError:
     with pytest.raises(InputError) as ei:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import draw_line, two_column_page
 
 import shizi
+from conftest import draw_line, two_column_page
 from shizi import Document, InputError, ModelError
 from shizi.detection.db import order_quad
 from shizi.document import Char, build_words
@@ -139,6 +139,7 @@ def test_order_quad():
 
 
 # ----------------------------------------------------------------------------- registry
+
 
 def test_registry_lookup_and_defaults(tiny_models, monkeypatch):
     det, rec = tiny_models

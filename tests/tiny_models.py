@@ -22,14 +22,21 @@ def _const(name: str, value) -> onnx.NodeProto:
     arr = np.asarray(value)
     dtype = TensorProto.INT64 if arr.dtype.kind == "i" else TensorProto.FLOAT
     arr = arr.astype(np.int64 if dtype == TensorProto.INT64 else np.float32)
-    return helper.make_node("Constant", [], [name], value=helper.make_tensor(name + "_t", dtype, arr.shape,
-                                                                              arr.flatten().tolist()))
+    return helper.make_node(
+        "Constant",
+        [],
+        [name],
+        value=helper.make_tensor(name + "_t", dtype, arr.shape, arr.flatten().tolist()),
+    )
 
 
 def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> onnx.ModelProto:
-    """Input ``image`` [N,1,H,W] → ``probs`` [N, W/stride, 3]: class 1 where a column slab is dark, else blank."""
+    """Input ``image`` [N,1,H,W] → ``probs`` [N, W/stride, 3]:
+    class 1 where a column slab is dark, else blank."""
     nodes = [
-        helper.make_node("AveragePool", ["image"], ["pooled"], kernel_shape=[height, stride], strides=[height, stride]),
+        helper.make_node(
+            "AveragePool", ["image"], ["pooled"], kernel_shape=[height, stride], strides=[height, stride]
+        ),
         _const("axes12", [1, 2]),
         helper.make_node("Squeeze", ["pooled", "axes12"], ["m2"]),  # [N, T] mean in [-1, 1]
         _const("axes2", [2]),
@@ -41,7 +48,8 @@ def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> o
         helper.make_node("Softmax", ["logits"], ["probs"], axis=-1),
     ]
     graph = helper.make_graph(
-        nodes, "tiny_rec",
+        nodes,
+        "tiny_rec",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, height, "W"])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["N", "T", 3])],
     )
@@ -52,7 +60,8 @@ def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> o
 
 
 def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float = 0.3) -> onnx.ModelProto:
-    """Input ``image`` [N,3,H,W] (mean 0.5, std 0.5) → ``prob`` [N,1,H,W] = sigmoid(gain·(blur(dark) − level))."""
+    """Input ``image`` [N,3,H,W] (mean 0.5, std 0.5) → ``prob`` [N,1,H,W]
+    = sigmoid(gain·(blur(dark) − level))."""
     nodes = [
         _const("axes1", [1]),
         helper.make_node("ReduceMean", ["image"], ["g"], axes=[1], keepdims=1),
@@ -60,8 +69,15 @@ def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float =
         _const("half", 0.5),
         helper.make_node("Mul", ["g", "neg_half"], ["g2"]),
         helper.make_node("Add", ["g2", "half"], ["dark"]),  # 0 white .. 1 black
-        helper.make_node("AveragePool", ["dark"], ["blur"], kernel_shape=[kh, kw], strides=[1, 1],
-                         pads=[kh // 2, kw // 2, kh // 2, kw // 2], count_include_pad=0),
+        helper.make_node(
+            "AveragePool",
+            ["dark"],
+            ["blur"],
+            kernel_shape=[kh, kw],
+            strides=[1, 1],
+            pads=[kh // 2, kw // 2, kh // 2, kw // 2],
+            count_include_pad=0,
+        ),
         _const("level", level),
         _const("gain", gain),
         helper.make_node("Sub", ["blur", "level"], ["c"]),
@@ -69,7 +85,8 @@ def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float =
         helper.make_node("Sigmoid", ["z"], ["prob"]),
     ]
     graph = helper.make_graph(
-        nodes, "tiny_det",
+        nodes,
+        "tiny_det",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 3, "H", "W"])],
         [helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 1, "H", "W"])],
     )
@@ -79,7 +96,9 @@ def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float =
     return model
 
 
-def write_model_folder(folder: Path, model: onnx.ModelProto, config: dict, charset: list[str] | None = None) -> Path:
+def write_model_folder(
+    folder: Path, model: onnx.ModelProto, config: dict, charset: list[str] | None = None
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     data = model.SerializeToString()
     (folder / "model.onnx").write_bytes(data)
@@ -95,14 +114,36 @@ def write_model_folder(folder: Path, model: onnx.ModelProto, config: dict, chars
 
 def make_tiny_models(root: Path) -> tuple[Path, Path]:
     """Write ``tiny-det`` and ``tiny-rec`` model folders under ``root``; returns their paths."""
-    det = write_model_folder(root / "tiny-det", detector_model(), {
-        "name": "tiny-det", "task": "detection", "arch": "db-tiny-test", "default": True,
-        "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "max_side": 1024,
-        "thresh": 0.3, "box_thresh": 0.5, "unclip_ratio": 0.3, "min_size": 3,
-        "metrics": {"note": "test model"},
-    })
-    rec = write_model_folder(root / "tiny-rec", recognizer_model(), {
-        "name": "tiny-rec", "task": "recognition", "arch": "crnn-tiny-test", "default": True,
-        "height": 32, "width_stride": 8, "metrics": {"note": "test model"},
-    }, charset=["中", "A"])
+    det = write_model_folder(
+        root / "tiny-det",
+        detector_model(),
+        {
+            "name": "tiny-det",
+            "task": "detection",
+            "arch": "db-tiny-test",
+            "default": True,
+            "mean": [0.5, 0.5, 0.5],
+            "std": [0.5, 0.5, 0.5],
+            "max_side": 1024,
+            "thresh": 0.3,
+            "box_thresh": 0.5,
+            "unclip_ratio": 0.3,
+            "min_size": 3,
+            "metrics": {"note": "test model"},
+        },
+    )
+    rec = write_model_folder(
+        root / "tiny-rec",
+        recognizer_model(),
+        {
+            "name": "tiny-rec",
+            "task": "recognition",
+            "arch": "crnn-tiny-test",
+            "default": True,
+            "height": 32,
+            "width_stride": 8,
+            "metrics": {"note": "test model"},
+        },
+        charset=["中", "A"],
+    )
     return det, rec

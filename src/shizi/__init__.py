@@ -28,5 +28,18 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'shizi' has no attribute {name!r}")
 
 
-__all__ = ["Reader", "Document", "Page", "Block", "Line", "Word", "Char", "ShiziError", "InputError",
-           "ModelError", "list_models", "load_model", "__version__"]
+__all__ = [
+    "Reader",
+    "Document",
+    "Page",
+    "Block",
+    "Line",
+    "Word",
+    "Char",
+    "ShiziError",
+    "InputError",
+    "ModelError",
+    "list_models",
+    "load_model",
+    "__version__",
+]

@@ -24,23 +24,42 @@ class UsageError(Exception):
 
 # ----------------------------------------------------------------------------- read
 
+
 def _add_read(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("read", help="read images / PDFs and print or write the text",
-                       description="Read images or PDFs. Exit 0: all read; 1: some inputs failed; 2: usage error.")
+    p = sub.add_parser(
+        "read",
+        help="read images / PDFs and print or write the text",
+        description="Read images or PDFs. Exit 0: all read; 1: some inputs failed; 2: usage error.",
+    )
     p.add_argument("files", nargs="+", metavar="FILE", help="image (PNG, JPEG, BMP, WebP, TIFF) or PDF")
     p.add_argument("-f", "--format", choices=FORMATS, default="text", help="output format (default: text)")
-    p.add_argument("-o", "--output", metavar="OUT",
-                   help="output file (one input, or any number for text/jsonl) or directory "
-                        "(one file per input); default: stdout (pdf needs -o)")
-    p.add_argument("--mode", choices=("page", "line"), default="page",
-                   help="page: detect lines then recognise (default); line: each input is one text line")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="output file (one input, or any number for text/jsonl) or directory "
+        "(one file per input); default: stdout (pdf needs -o)",
+    )
+    p.add_argument(
+        "--mode",
+        choices=("page", "line"),
+        default="page",
+        help="page: detect lines then recognise (default); line: each input is one text line",
+    )
     p.add_argument("--dpi", type=int, default=200, help="PDF rasterisation resolution (default: 200)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
-    p.add_argument("--det", metavar="NAME", help="detection model name or folder (default: installed default)")
-    p.add_argument("--rec", metavar="NAME", help="recognition model name or folder (default: installed default)")
-    p.add_argument("--overlay", metavar="PNG",
-                   help="also write an overlay picture (boxes and text) of the first page of each input; "
-                        "a directory when there are several inputs")
+    p.add_argument(
+        "--det", metavar="NAME", help="detection model name or folder (default: installed default)"
+    )
+    p.add_argument(
+        "--rec", metavar="NAME", help="recognition model name or folder (default: installed default)"
+    )
+    p.add_argument(
+        "--overlay",
+        metavar="PNG",
+        help="also write an overlay picture (boxes and text) of the first page of each input; "
+        "a directory when there are several inputs",
+    )
     p.add_argument("--max-pixels", type=int, default=None, help="per-page pixel limit (default: 100,000,000)")
     p.add_argument("--max-pages", type=int, default=None, help="per-input page limit (default: 500)")
     p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
@@ -106,7 +125,9 @@ def cmd_read(args: argparse.Namespace) -> int:
                     pages.append(page)
                     pages_done += 1
                     if show and bar is None and pages_done == 2:
-                        bar = tqdm(unit="page", file=sys.stderr, desc="reading", leave=False, dynamic_ncols=True)
+                        bar = tqdm(
+                            unit="page", file=sys.stderr, desc="reading", leave=False, dynamic_ncols=True
+                        )
                         bar.update(1)
                     if bar is not None:
                         bar.update(1)
@@ -170,6 +191,7 @@ def _write(stream, out_dir: Path | None, f: str, fmt: str, body: str) -> None:
 
 # ----------------------------------------------------------------------------- models
 
+
 def _add_models(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list the installed models with size and model-card accuracy")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -180,8 +202,18 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .models import list_models
 
     models = list_models()
-    rows = [{"name": m.name, "task": m.task, "arch": m.arch, "default": m.default,
-             "size_mb": round(m.size_bytes / 1e6, 2), "metrics": m.metrics, "path": str(m.path)} for m in models]
+    rows = [
+        {
+            "name": m.name,
+            "task": m.task,
+            "arch": m.arch,
+            "default": m.default,
+            "size_mb": round(m.size_bytes / 1e6, 2),
+            "metrics": m.metrics,
+            "path": str(m.path),
+        }
+        for m in models
+    ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -191,8 +223,10 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(f"{'name':<24} {'task':<12} {'arch':<16} {'size':>9}  default  accuracy (model card)")
     for r in rows:
         metrics = ", ".join(f"{k}={v}" for k, v in r["metrics"].items()) or "-"
-        print(f"{r['name']:<24} {r['task']:<12} {r['arch']:<16} {r['size_mb']:>7.2f}MB  "
-              f"{'yes' if r['default'] else '':<7}  {metrics}")
+        print(
+            f"{r['name']:<24} {r['task']:<12} {r['arch']:<16} {r['size_mb']:>7.2f}MB  "
+            f"{'yes' if r['default'] else '':<7}  {metrics}"
+        )
     return 0
 
 
@@ -206,7 +240,9 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="shizi", description="识字 shizi — offline OCR for Chinese and English")
+    parser = argparse.ArgumentParser(
+        prog="shizi", description="识字 shizi — offline OCR for Chinese and English"
+    )
     parser.add_argument("--version", action="version", version=f"shizi {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -22,7 +22,9 @@ Point = tuple[float, float]
 
 
 def _poly(p: Any) -> list[Point]:
-    return [(round(float(x), 2), round(float(y), 2)) for x, y in np.asarray(p, dtype=np.float64).reshape(-1, 2)]
+    return [
+        (round(float(x), 2), round(float(y), 2)) for x, y in np.asarray(p, dtype=np.float64).reshape(-1, 2)
+    ]
 
 
 def _bbox_poly(polys: list[list[Point]]) -> list[Point]:
@@ -41,8 +43,11 @@ class Char:
     polygon: list[Point]
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "confidence": round(float(self.confidence), 4),
-                "polygon": [list(p) for p in self.polygon]}
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "polygon": [list(p) for p in self.polygon],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Char:
@@ -57,13 +62,21 @@ class Word:
     chars: list[Char] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"text": self.text, "confidence": round(float(self.confidence), 4),
-                "polygon": [list(p) for p in self.polygon], "chars": [c.to_dict() for c in self.chars]}
+        return {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "polygon": [list(p) for p in self.polygon],
+            "chars": [c.to_dict() for c in self.chars],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Word:
-        return cls(d["text"], float(d["confidence"]), _poly(d["polygon"]) if d["polygon"] else [],
-                   [Char.from_dict(c) for c in d.get("chars", [])])
+        return cls(
+            d["text"],
+            float(d["confidence"]),
+            _poly(d["polygon"]) if d["polygon"] else [],
+            [Char.from_dict(c) for c in d.get("chars", [])],
+        )
 
 
 @dataclass
@@ -79,16 +92,25 @@ class Line:
         return [c for w in self.words for c in w.chars]
 
     def to_dict(self) -> dict:
-        d = {"text": self.text, "confidence": round(float(self.confidence), 4),
-             "polygon": [list(p) for p in self.polygon], "words": [w.to_dict() for w in self.words]}
+        d = {
+            "text": self.text,
+            "confidence": round(float(self.confidence), 4),
+            "polygon": [list(p) for p in self.polygon],
+            "words": [w.to_dict() for w in self.words],
+        }
         if self.vertical:
             d["vertical"] = True
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Line:
-        return cls(d["text"], float(d["confidence"]), _poly(d["polygon"]),
-                   [Word.from_dict(w) for w in d.get("words", [])], bool(d.get("vertical", False)))
+        return cls(
+            d["text"],
+            float(d["confidence"]),
+            _poly(d["polygon"]),
+            [Word.from_dict(w) for w in d.get("words", [])],
+            bool(d.get("vertical", False)),
+        )
 
 
 @dataclass
@@ -132,12 +154,18 @@ class Page:
         return "\n\n".join(b.text() for b in self.blocks)
 
     def to_dict(self) -> dict:
-        return {"index": self.index, "width": self.width, "height": self.height,
-                "blocks": [b.to_dict() for b in self.blocks]}
+        return {
+            "index": self.index,
+            "width": self.width,
+            "height": self.height,
+            "blocks": [b.to_dict() for b in self.blocks],
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Page:
-        return cls(int(d["index"]), int(d["width"]), int(d["height"]), [Block.from_dict(b) for b in d["blocks"]])
+        return cls(
+            int(d["index"]), int(d["width"]), int(d["height"]), [Block.from_dict(b) for b in d["blocks"]]
+        )
 
 
 @dataclass
@@ -174,6 +202,7 @@ class Document:
 
 # ---------------------------------------------------------------- building lines from recognition
 
+
 def _is_word_char(ch: str) -> bool:
     """Latin letters, digits and joiners build multi-character words; CJK characters stand alone."""
     if ch.isspace():
@@ -197,9 +226,14 @@ def build_words(text: str, chars: list[Char]) -> list[Word]:
 
     def flush() -> None:
         if run:
-            words.append(Word("".join(c.text for c in run), float(np.mean([c.confidence for c in run])),
-                              _bbox_poly([c.polygon for c in run]) if len(run) > 1 else run[0].polygon,
-                              list(run)))
+            words.append(
+                Word(
+                    "".join(c.text for c in run),
+                    float(np.mean([c.confidence for c in run])),
+                    _bbox_poly([c.polygon for c in run]) if len(run) > 1 else run[0].polygon,
+                    list(run),
+                )
+            )
             run.clear()
 
     for c in chars:

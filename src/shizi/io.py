@@ -91,8 +91,11 @@ def iter_pages(
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
-        raise InputError(name, f"unsupported input type {type(source).__name__} "
-                               "(expected a path, bytes, numpy array or PIL image)")
+        raise InputError(
+            name,
+            f"unsupported input type {type(source).__name__} "
+            "(expected a path, bytes, numpy array or PIL image)",
+        )
     if len(data) == 0:
         raise InputError(name, "empty file (0 bytes)")
     if _looks_like_pdf(data):
@@ -120,6 +123,7 @@ def _looks_like_pdf(data: bytes) -> bool:
 
 
 # ---------------------------------------------------------------- images
+
 
 def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -> Iterator[np.ndarray]:
     try:
@@ -151,7 +155,9 @@ def _pil_to_rgb(im: Image.Image, name: str, max_pixels: int, page: int | None = 
     if w == 0 or h == 0:
         raise InputError(name, f"{where}image has zero size ({w}x{h})")
     if w * h > max_pixels:
-        raise InputError(name, f"{where}image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+        raise InputError(
+            name, f"{where}image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})"
+        )
     try:
         im.load()
         im = ImageOps.exif_transpose(im) or im
@@ -230,6 +236,7 @@ def array_to_rgb(a: np.ndarray, *, name: str = "<array>", max_pixels: int = DEFA
 
 # ---------------------------------------------------------------- PDF
 
+
 def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int) -> Iterator[np.ndarray]:
     import pypdfium2 as pdfium
 
@@ -259,8 +266,11 @@ def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int)
                     wpt, hpt = page.get_size()
                     w, h = int(round(wpt * scale)), int(round(hpt * scale))
                     if w * h > max_pixels:
-                        raise InputError(name, f"page {i + 1}: too many pixels at {dpi} dpi "
-                                               f"({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+                        raise InputError(
+                            name,
+                            f"page {i + 1}: too many pixels at {dpi} dpi "
+                            f"({w}x{h} = {w * h:,}, limit {max_pixels:,})",
+                        )
                     if w <= 0 or h <= 0:
                         raise InputError(name, f"page {i + 1}: zero-size page")
                     bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))

@@ -204,7 +204,7 @@ class ColumnLayout:
             return []
         tops = [min(b.y0 for b in r) for r in rows]
         bottoms = [max(b.y1 for b in r) for r in rows]
-        gaps = [t - bt for t, bt in zip(tops[1:], bottoms[:-1])]
+        gaps = [t - bt for t, bt in zip(tops[1:], bottoms[:-1], strict=True)]
         usual = float(np.median(gaps)) if gaps else 0.0
         usual = max(usual, 0.0)
         blocks: list[list[int]] = [[b.i for b in rows[0]]]

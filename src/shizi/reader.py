@@ -89,15 +89,18 @@ class Reader:
         if mode == "page" and self.detector is None:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
-        pages = iter_pages(source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name)
+        pages = iter_pages(
+            source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name
+        )
         for index, image in enumerate(pages):
             if mode == "line":
                 yield self.read_line_image(image, index=index)
             else:
                 yield self.read_page_image(image, index=index)
 
-    def read_many(self, sources: Iterable[Any], *, mode: str = "page", workers: int = 2
-                  ) -> Iterator[tuple[Any, Document | InputError]]:
+    def read_many(
+        self, sources: Iterable[Any], *, mode: str = "page", workers: int = 2
+    ) -> Iterator[tuple[Any, Document | InputError]]:
         """Read several inputs with a thread pool sharing this Reader; yields ``(source, Document or
         InputError)`` in input order, so one bad input never stops the others."""
 
@@ -109,7 +112,7 @@ class Reader:
 
         srcs = list(sources)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            yield from zip(srcs, pool.map(one, srcs))
+            yield from zip(srcs, pool.map(one, srcs), strict=True)
 
     def read_page_image(self, image: np.ndarray, index: int = 0) -> Page:
         """Detect, recognise and arrange one RGB uint8 page."""
@@ -124,7 +127,10 @@ class Reader:
             inverses.append(m_inv)
             vertical.append(vert)
         results = self.recognizer.recognize(crops) if crops else []
-        lines = [self._make_line(p, r, c, m, v) for p, r, c, m, v in zip(polys, results, crops, inverses, vertical)]
+        lines = [
+            self._make_line(p, r, c, m, v)
+            for p, r, c, m, v in zip(polys, results, crops, inverses, vertical, strict=True)
+        ]
         order = self.layout.arrange([np.asarray(p, dtype=np.float64) for p in polys]) if lines else []
         blocks = []
         for blk in order:
@@ -153,7 +159,9 @@ class Reader:
 
     def _detect(self, image: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
         out = self.detector.detect(image)
-        if isinstance(out, Detections) or (isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], list)):
+        if isinstance(out, Detections) or (
+            isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], list)
+        ):
             polys, scores = list(out[0]), [float(s) for s in out[1]]
         else:
             polys = list(out)
@@ -172,8 +180,9 @@ class Reader:
         return crop, m_inv, vert
 
     @staticmethod
-    def _make_line(poly: np.ndarray, r: RecognitionResult, crop: np.ndarray, m_inv: np.ndarray,
-                   vertical: bool) -> Line:
+    def _make_line(
+        poly: np.ndarray, r: RecognitionResult, crop: np.ndarray, m_inv: np.ndarray, vertical: bool
+    ) -> Line:
         ch = crop.shape[0]
         chars: list[Char] = []
         spans = r.char_spans or [(x - 1, x + 1) for x in r.char_x]

@@ -94,7 +94,7 @@ class DBDetector:
         x1, y1 = np.clip(pts.max(0), 0, [w - 1, h - 1]).astype(int)
         mask = np.zeros((y1 - y0 + 1, x1 - x0 + 1), dtype=np.uint8)
         cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 1)
-        return float(cv2.mean(prob[y0:y1 + 1, x0:x1 + 1], mask)[0])
+        return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
 
     def _unclip(self, box: np.ndarray) -> np.ndarray | None:
         area = cv2.contourArea(box.astype(np.float32))

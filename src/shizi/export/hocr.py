@@ -31,21 +31,30 @@ def to_hocr(doc: Document, title: str = "shizi") -> str:
     ]
     src = escape(doc.source or "", quote=True)
     for p in doc.pages:
-        out.append(f"<div class='ocr_page' id='page_{p.index + 1}' "
-                   f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.index}'>")
+        out.append(
+            f"<div class='ocr_page' id='page_{p.index + 1}' "
+            f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.index}'>"
+        )
         for bi, b in enumerate(p.blocks):
-            out.append(f"<div class='ocr_carea' id='block_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>")
+            out.append(
+                f"<div class='ocr_carea' id='block_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>"
+            )
             out.append(f"<p class='ocr_par' id='par_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>")
             for li, ln in enumerate(b.lines):
                 lid = f"line_{p.index + 1}_{bi + 1}_{li + 1}"
-                out.append(f"<span class='ocr_line' id='{lid}' title='{_bbox(ln.polygon)}; "
-                           f"x_wconf {int(round(ln.confidence * 100))}'>")
+                out.append(
+                    f"<span class='ocr_line' id='{lid}' title='{_bbox(ln.polygon)}; "
+                    f"x_wconf {int(round(ln.confidence * 100))}'>"
+                )
                 words = ln.words or []
                 if not words:
                     out.append(escape(ln.text))
                 for wi, w in enumerate(words):
-                    out.append(f"<span class='ocrx_word' id='word_{lid}_{wi + 1}' title='{_bbox(w.polygon or ln.polygon)}; "
-                               f"x_wconf {int(round(w.confidence * 100))}'>{escape(w.text)}</span>")
+                    out.append(
+                        f"<span class='ocrx_word' id='word_{lid}_{wi + 1}' "
+                        f"title='{_bbox(w.polygon or ln.polygon)}; "
+                        f"x_wconf {int(round(w.confidence * 100))}'>{escape(w.text)}</span>"
+                    )
                 out.append("</span>")
             out.append("</p>")
             out.append("</div>")

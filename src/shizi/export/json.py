@@ -22,8 +22,11 @@ def jsonl_record(doc: Document, file: str) -> dict:
                 "width": p.width,
                 "height": p.height,
                 "lines": [
-                    {"text": ln.text, "confidence": round(float(ln.confidence), 4),
-                     "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in ln.polygon]}
+                    {
+                        "text": ln.text,
+                        "confidence": round(float(ln.confidence), 4),
+                        "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in ln.polygon],
+                    }
                     for ln in p.lines
                 ],
             }

@@ -46,8 +46,14 @@ def _font() -> str:
         return _FONT_NAME
 
 
-def to_pdf(doc: Document, out: str | Path | io.BytesIO | None = None, *, dpi: float = 200,
-           images: list[np.ndarray | None] | None = None, jpeg_quality: int = 80) -> bytes:
+def to_pdf(
+    doc: Document,
+    out: str | Path | io.BytesIO | None = None,
+    *,
+    dpi: float = 200,
+    images: list[np.ndarray | None] | None = None,
+    jpeg_quality: int = 80,
+) -> bytes:
     """Write a searchable PDF of ``doc``; returns its bytes (also written to ``out`` when given).
 
     Page images come from ``images`` or ``Page.image``; a page without an image gets a white background.
@@ -69,7 +75,9 @@ def to_pdf(doc: Document, out: str | Path | io.BytesIO | None = None, *, dpi: fl
         c.setPageSize((pw, ph))
         if img is not None:
             jb = io.BytesIO()
-            Image.fromarray(np.asarray(img, dtype=np.uint8)).convert("RGB").save(jb, "JPEG", quality=jpeg_quality)
+            Image.fromarray(np.asarray(img, dtype=np.uint8)).convert("RGB").save(
+                jb, "JPEG", quality=jpeg_quality
+            )
             jb.seek(0)
             c.drawImage(ImageReader(jb), 0, 0, width=pw, height=ph)
         _text_layer(c, page, font, k, ph)
@@ -88,7 +96,6 @@ def to_pdf(doc: Document, out: str | Path | io.BytesIO | None = None, *, dpi: fl
 
 
 def _text_layer(c, page: Page, font: str, k: float, ph: float) -> None:
-    from reportlab.pdfbase import pdfmetrics
 
     for block in page.blocks:
         # pdftotext joins lines into one block only when their baselines are close relative to the

@@ -26,8 +26,11 @@ def render_page(page: Page, image: np.ndarray | None = None, max_side: int = 200
     """Side-by-side overlay of one page (PIL RGB image, scaled so its long side is at most ``max_side``)."""
     img = image if image is not None else page.image
     w, h = page.width, page.height
-    base = Image.fromarray(np.asarray(img, dtype=np.uint8)).convert("RGB") if img is not None \
+    base = (
+        Image.fromarray(np.asarray(img, dtype=np.uint8)).convert("RGB")
+        if img is not None
         else Image.new("RGB", (w, h), "white")
+    )
     canvas = Image.new("RGB", (2 * w, h), "white")
     canvas.paste(base, (0, 0))
     d = ImageDraw.Draw(canvas)

@@ -64,8 +64,10 @@ class ModelInfo:
             raise ModelError(f"model {self.name!r}: config.json has no sha256 of {p.name}")
         got = sha256_file(p)
         if got != want:
-            raise ModelError(f"model {self.name!r}: sha256 mismatch for {p} (expected {want}, got {got}); "
-                             "the file is damaged or was replaced — reinstall the model")
+            raise ModelError(
+                f"model {self.name!r}: sha256 mismatch for {p} (expected {want}, got {got}); "
+                "the file is damaged or was replaced — reinstall the model"
+            )
 
     def charset(self) -> list[str]:
         """The recognizer's symbols: class index k >= 1 is ``charset()[k-1]``, 0 is the CTC blank."""
@@ -89,8 +91,9 @@ class ModelInfo:
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
         try:
-            return ort.InferenceSession(str(self.onnx_path), sess_options=opts,
-                                        providers=["CPUExecutionProvider"])
+            return ort.InferenceSession(
+                str(self.onnx_path), sess_options=opts, providers=["CPUExecutionProvider"]
+            )
         except Exception as e:  # noqa: BLE001
             raise ModelError(f"model {self.name!r}: onnxruntime cannot load {self.onnx_path}: {e}") from None
 
@@ -134,8 +137,9 @@ def read_model_folder(path: str | Path) -> ModelInfo:
     task = cfg.get("task")
     if task not in TASKS:
         raise ModelError(f"{cfg_path}: 'task' must be one of {TASKS}, got {task!r}")
-    return ModelInfo(name=str(cfg.get("name", path.name)), task=task, arch=str(cfg.get("arch", "")),
-                     path=path, config=cfg)
+    return ModelInfo(
+        name=str(cfg.get("name", path.name)), task=task, arch=str(cfg.get("arch", "")), path=path, config=cfg
+    )
 
 
 def list_models(task: str | None = None) -> list[ModelInfo]:
@@ -162,15 +166,18 @@ def default_model(task: str) -> ModelInfo:
         raise ValueError(f"task must be one of {TASKS}")
     models = list_models(task)
     if not models:
-        raise ModelError(f"no {task} model installed (expected a folder under {PACKAGE_DIR} with "
-                         f'config.json "task": "{task}")')
+        raise ModelError(
+            f"no {task} model installed (expected a folder under {PACKAGE_DIR} with "
+            f'config.json "task": "{task}")'
+        )
     defaults = [m for m in models if m.default]
     if defaults:
         return defaults[0]
     if len(models) == 1:
         return models[0]
-    raise ModelError(f"several {task} models installed and none is marked default: "
-                     + ", ".join(m.name for m in models))
+    raise ModelError(
+        f"several {task} models installed and none is marked default: " + ", ".join(m.name for m in models)
+    )
 
 
 def find_model(name_or_path: str | Path, task: str | None = None) -> ModelInfo:
@@ -179,7 +186,9 @@ def find_model(name_or_path: str | Path, task: str | None = None) -> ModelInfo:
     if (p / "config.json").is_file():
         info = read_model_folder(p)
     else:
-        matches = [m for m in list_models() if m.name == str(name_or_path) or m.path.name == str(name_or_path)]
+        matches = [
+            m for m in list_models() if m.name == str(name_or_path) or m.path.name == str(name_or_path)
+        ]
         if not matches:
             names = ", ".join(m.name for m in list_models(task)) or "none"
             raise ModelError(f"unknown model {str(name_or_path)!r} (installed: {names})")
@@ -201,5 +210,13 @@ def load_model(name_or_path: str | Path | None = None, task: str | None = None) 
     return info
 
 
-__all__ = ["ModelInfo", "list_models", "default_model", "find_model", "load_model", "sha256_file",
-           "model_dirs", "read_model_folder"]
+__all__ = [
+    "ModelInfo",
+    "list_models",
+    "default_model",
+    "find_model",
+    "load_model",
+    "sha256_file",
+    "model_dirs",
+    "read_model_folder",
+]

@@ -21,12 +21,20 @@ class Recognizer(Protocol):
     def recognize(self, crops: list) -> list[RecognitionResult]: ...
 
 
-def load_recognizer(name_or_path: str | Path | None = None, *, threads: int = 1,
-                    batch_size: int = 16) -> Recognizer:
+def load_recognizer(
+    name_or_path: str | Path | None = None, *, threads: int = 1, batch_size: int = 16
+) -> Recognizer:
     """Load a recognition model from the registry (default when None)."""
     info = load_model(name_or_path, task="recognition")
     return CRNNRecognizer(info, threads=threads, batch_size=batch_size)
 
 
-__all__ = ["RecognitionResult", "Recognizer", "CRNNRecognizer", "ctc_greedy_decode", "load_recognizer",
-           "crop_line", "rectify_quad"]
+__all__ = [
+    "RecognitionResult",
+    "Recognizer",
+    "CRNNRecognizer",
+    "ctc_greedy_decode",
+    "load_recognizer",
+    "crop_line",
+    "rectify_quad",
+]

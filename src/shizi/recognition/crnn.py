@@ -11,8 +11,9 @@ from ..models import ModelInfo
 from .types import RecognitionResult
 
 
-def ctc_greedy_decode(probs: np.ndarray, charset: list[str], valid_steps: int | None = None,
-                      stride: float = 1.0) -> RecognitionResult:
+def ctc_greedy_decode(
+    probs: np.ndarray, charset: list[str], valid_steps: int | None = None, stride: float = 1.0
+) -> RecognitionResult:
     """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
 
     Argmax per step, collapse repeats, drop blanks. A char's confidence is the max probability over
@@ -37,7 +38,7 @@ def ctc_greedy_decode(probs: np.ndarray, charset: list[str], valid_steps: int | 
             t += 1
         if k != 0 and k - 1 < len(charset):
             chars.append(charset[k - 1])
-            confs.append(float(best_p[s:t + 1].max()))
+            confs.append(float(best_p[s : t + 1].max()))
             xs.append(((s + t) / 2 + 0.5) * stride)
             spans.append((s * stride, (t + 1) * stride))
         t += 1
@@ -108,5 +109,9 @@ class CRNNRecognizer:
             r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride)
             inv = 1.0 / scale
             results[k] = RecognitionResult(
-                r.text, r.confidence, r.char_confidences,
-                [x_ * inv for x_ in r.char_x], [(a * inv, b * inv) for a, b in r.char_spans])
+                r.text,
+                r.confidence,
+                r.char_confidences,
+                [x_ * inv for x_ in r.char_x],
+                [(a * inv, b * inv) for a, b in r.char_spans],
+            )

@@ -19,7 +19,8 @@ def quad_of(polygon: np.ndarray) -> np.ndarray:
 
 
 def rectify_quad(image: np.ndarray, quad: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
-    """Warp ``quad`` (tl, tr, br, bl) of ``image`` to an upright crop, padded by ``pad`` × height above and below.
+    """Warp ``quad`` (tl, tr, br, bl) of ``image`` to an upright crop,
+    padded by ``pad`` × height above and below.
 
     Returns ``(crop, M_inv)`` where ``M_inv`` maps crop pixels back to page pixels (3x3 homography).
     """
@@ -32,7 +33,9 @@ def rectify_quad(image: np.ndarray, quad: np.ndarray, pad: float = 0.08) -> tupl
     out_h = max(1, int(round(h_i + 2 * p)))
     dst = np.array([[0, p], [w_i, p], [w_i, p + h_i], [0, p + h_i]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(q, dst)
-    crop = cv2.warpPerspective(image, m, (w_i, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpPerspective(
+        image, m, (w_i, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
     return crop, np.linalg.inv(m)
 
 
