@@ -136,7 +136,7 @@ def cmd_read(args: argparse.Namespace) -> int:
                 doc = Document(pages, source=f)
             except InputError as e:
                 failed += 1
-                print(f"shizi: error: {e}", file=sys.stderr)
+                _warn(bar, f"shizi: error: {e}")
                 if fmt == "jsonl":
                     _write(stream, out_dir, f, fmt, to_jsonl_line(jsonl_error(f, e.problem)) + "\n")
                 continue
@@ -172,6 +172,13 @@ def cmd_read(args: argparse.Namespace) -> int:
         elif stream is sys.stdout:
             sys.stdout.flush()
     return 1 if failed else 0
+
+
+def _warn(bar, msg: str) -> None:
+    if bar is not None:
+        bar.write(msg, file=sys.stderr)
+    else:
+        print(msg, file=sys.stderr)
 
 
 def _is_pdf(f: str) -> bool:

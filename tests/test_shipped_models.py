@@ -1,0 +1,75 @@
+"""The shipped default models, end to end. Skipped (with the reason) until the models are installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shizi.cli import main
+from shizi.errors import ModelError
+from shizi.models import default_model, list_models
+
+SAMPLE = Path(__file__).resolve().parents[1] / "src" / "shizi" / "samples" / "sample.png"
+EVAL = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "docs_zh_scan"
+
+
+def _have_defaults() -> str | None:
+    try:
+        default_model("detection")
+        default_model("recognition")
+    except ModelError as e:
+        return str(e)
+    return None
+
+
+missing = _have_defaults()
+needs_defaults = pytest.mark.skipif(missing is not None, reason=f"shipped models not installed: {missing}")
+
+
+@pytest.mark.skipif(not list_models(), reason="no shipped models installed")
+def test_shipped_models_verify():
+    for m in list_models():
+        m.verify()  # sha256 matches config.json
+        assert (m.path / "MODEL.md").is_file(), f"{m.name} has no MODEL.md"
+        if m.task == "recognition":
+            assert len(m.charset()) > 0
+
+
+@needs_defaults
+def test_default_reader_reads_sample():
+    import shizi
+
+    doc = shizi.Reader().read(SAMPLE)
+    text = "".join(doc.text().split())
+    assert text, "no text read from the bundled sample"
+    assert doc.pages[0].lines and all(len(ln.polygon) >= 4 for ln in doc.pages[0].lines)
+
+
+@needs_defaults
+@pytest.mark.skipif(not EVAL.is_dir(), reason="../shared/eval not present")
+def test_cli_jsonl_on_eval_scans(capsys):
+    files = sorted(str(p) for p in EVAL.glob("*.jpg"))[:2]
+    assert main(["read", "-f", "jsonl", "--no-progress", *files]) == 0
+    recs = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [r["file"] for r in recs] == files
+    for r in recs:
+        (page,) = r["pages"]
+        assert {"index", "width", "height", "lines"} <= set(page)
+        assert page["lines"], "no lines found on an eval page"
+        for ln in page["lines"]:
+            assert set(ln) == {"text", "confidence", "polygon"}
+
+
+@pytest.mark.skipif(not list_models("recognition"), reason="no shipped recognition model installed")
+def test_default_recognizer_line_mode():
+    import numpy as np
+    from PIL import Image
+
+    import shizi
+
+    page = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    line = page[140:185, 40:900]  # the first body line of the sample
+    doc = shizi.Reader(detector=False).read(line, mode="line")
+    assert doc.text().strip(), "the default recognizer read nothing from a clear line"
