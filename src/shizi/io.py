@@ -34,6 +34,8 @@ DEFAULT_MAX_PAGES = 500
 _PDFIUM_LOCK = threading.RLock()
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# shizi checks pixel counts itself (max_pixels); Pillow's warning would only be noise.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,7 @@ def _looks_like_pdf(data: bytes) -> bool:
 
 def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -> Iterator[np.ndarray]:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+        im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
         raise InputError(name, f"image has too many pixels (limit {max_pixels:,})") from None
     except Image.UnidentifiedImageError:

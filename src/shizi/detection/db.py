@@ -34,6 +34,8 @@ class DBDetector:
         self.info = info
         self.session = info.session(threads)
         self.input_name = self.session.get_inputs()[0].name
+        outs = [o.name for o in self.session.get_outputs()]
+        self.output_names = ["prob"] if "prob" in outs else outs[:1]
         self.mean = np.asarray(cfg.get("mean", [0.485, 0.456, 0.406]), dtype=np.float32).reshape(3, 1, 1)
         self.std = np.asarray(cfg.get("std", [0.229, 0.224, 0.225]), dtype=np.float32).reshape(3, 1, 1)
         self.max_side = int(cfg.get("max_side", 1536))
@@ -55,7 +57,7 @@ class DBDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)
-        prob = self.session.run(None, {self.input_name: x})[0]
+        prob = self.session.run(self.output_names, {self.input_name: x})[0]
         prob = np.asarray(prob, dtype=np.float32).reshape(prob.shape[-2], prob.shape[-1])
         return self.postprocess(prob, sx, sy, image.shape[1], image.shape[0])
 

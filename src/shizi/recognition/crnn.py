@@ -56,6 +56,8 @@ class CRNNRecognizer:
         self.charset = info.charset()
         self.session = info.session(threads)
         self.input_name = self.session.get_inputs()[0].name
+        outs = [o.name for o in self.session.get_outputs()]
+        self.output_names = ["probs"] if "probs" in outs else outs[:1]
         self.height = int(cfg.get("height", 32))
         self.stride = int(cfg.get("width_stride", 4))
         self.min_width = int(cfg.get("min_width", max(self.stride, self.height // 2)))
@@ -100,7 +102,7 @@ class CRNNRecognizer:
         for row, k in enumerate(batch):
             im = prepared[k][0]
             x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - 0.5) / 0.5
-        probs = np.asarray(self.session.run(None, {self.input_name: x})[0], dtype=np.float32)
+        probs = np.asarray(self.session.run(self.output_names, {self.input_name: x})[0], dtype=np.float32)
         steps_total = probs.shape[1]
         eff_stride = wpad / steps_total if steps_total else self.stride
         for row, k in enumerate(batch):
