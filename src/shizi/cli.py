@@ -237,11 +237,73 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- serve
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="HTTP service (POST /v1/ocr) and web page (/)",
+        description="Run the OCR HTTP service (FastAPI + uvicorn): POST /v1/ocr, GET /healthz, "
+        "GET /v1/models, the web page at /, API docs at /docs. Needs the [serve] extra.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--workers", type=int, default=2, help="inference threads (default: 2)")
+    p.add_argument("--queue", type=int, default=8, help="requests that may wait for a worker; more → 503")
+    p.add_argument("--timeout", type=float, default=120.0, help="seconds per request → 504 (default: 120)")
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
+    p.add_argument("--det", metavar="NAME", help="default detection model name or folder")
+    p.add_argument("--rec", metavar="NAME", help="default recognition model name or folder")
+    p.add_argument("--max-upload-mb", type=float, default=25.0, help="upload limit in MB (default: 25)")
+    p.add_argument("--max-pixels", type=int, default=40_000_000, help="per-page pixel limit (default: 40M)")
+    p.add_argument("--max-pages", type=int, default=20, help="per-upload page limit (default: 20)")
+    p.add_argument("--dpi", type=int, default=200, help="default PDF rasterisation dpi (default: 200)")
+    p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
+    p.set_defaults(func=cmd_serve)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    if min(args.workers, args.threads, args.port + 1, args.max_pages, args.max_pixels, args.dpi) <= 0:
+        raise UsageError("--workers, --threads, --max-pages, --max-pixels and --dpi must be positive")
+    if args.queue < 0 or args.timeout <= 0 or args.max_upload_mb <= 0:
+        raise UsageError("--queue must be >= 0, --timeout and --max-upload-mb positive")
+    try:
+        import uvicorn
+
+        from .service.app import ServiceConfig, create_app
+    except ImportError as e:
+        raise ShiziError(f"shizi serve needs the [serve] extra: pip install 'shizi[serve]' ({e})") from None
+    cfg = ServiceConfig(
+        det=args.det,
+        rec=args.rec,
+        workers=args.workers,
+        queue=args.queue,
+        timeout=args.timeout,
+        threads=args.threads,
+        max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+        max_pixels=args.max_pixels,
+        max_pages=args.max_pages,
+        dpi=args.dpi,
+    )
+    app = create_app(cfg)  # loads the default models once; ModelError → exit 2
+    print(f"shizi: serving on http://{args.host}:{args.port}/ (API docs: /docs)", file=sys.stderr)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        limit_concurrency=max(64, 4 * (args.workers + args.queue)),
+        timeout_keep_alive=5,
+    )
+    return 0
+
+
 # ----------------------------------------------------------------------------- main
 
 #: Subcommand registrars: each adds one subparser with ``set_defaults(func=...)``.
 #: Adding a subcommand (e.g. ``serve``, ``eval``) = one ``_add_x`` function appended here.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models, _add_serve]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,627 @@
+"""The HTTP service: a FastAPI (ASGI) app around :class:`shizi.Reader`, plus the static web page.
+
+Endpoints:
+
+- ``POST /v1/ocr``: an image or PDF as a multipart upload (field ``file``) or as the raw request body.
+  Query options (also accepted as multipart form fields): ``format`` = ``json`` (default: the
+  ``shizi read -f jsonl`` record) | ``text`` | ``hocr`` | ``pdf`` (searchable PDF); ``dpi`` (PDF
+  rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` = ``page`` | ``line``;
+  ``include`` (json only, comma list: ``text`` adds the reading-order text, ``images`` adds each
+  page as a JPEG data URL — used by the web page; without it the JSON is exactly the jsonl record).
+- ``GET /healthz``, ``GET /v1/models``, ``GET /`` (the web page), ``/docs`` and ``/openapi.json``.
+
+Errors are JSON ``{"error": "..."}``: 413 upload / pixels / pages over a limit, 415 unsupported
+type, 422 broken input or bad option, 503 inference queue full, 504 request timeout, 500 anything
+unexpected (the server keeps running).
+
+Models load once: one Reader per (detector, recognizer) pair, created on first use and cached.
+Inference (decoding, detection, recognition, export) runs in a bounded thread pool of ``workers``
+threads with at most ``queue`` requests waiting, so memory stays bounded; onnxruntime sessions and
+Readers are shared by the threads (they keep no per-call state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import copy
+import dataclasses
+import io
+import json
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..errors import InputError, ModelError
+
+log = logging.getLogger("shizi.service")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+FORMATS = ("json", "text", "hocr", "pdf")
+MEDIA = {
+    "json": "application/json",
+    "text": "text/plain; charset=utf-8",
+    "hocr": "application/xhtml+xml; charset=utf-8",
+    "pdf": "application/pdf",
+}
+INCLUDES = ("text", "images")
+
+
+@dataclass
+class ServiceConfig:
+    """Service settings (``shizi serve`` options)."""
+
+    det: str | None = None  #: default detector: installed name or model folder (None: installed default)
+    rec: str | None = None  #: default recognizer
+    workers: int = 2  #: inference threads
+    queue: int = 8  #: requests allowed to wait for a worker; beyond that → 503
+    timeout: float = 120.0  #: seconds per request (upload + queue + inference) → 504
+    threads: int = 1  #: onnxruntime intra-op threads per model
+    max_upload_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 40_000_000  #: per page
+    max_pages: int = 20  #: per input
+    dpi: int = 200  #: default PDF rasterisation
+    min_dpi: int = 36
+    max_dpi: int = 600
+    image_max_side: int = 1600  #: page images returned with include=images
+    preload: bool = True  #: load the default models when the app is created
+
+
+class ServiceError(Exception):
+    """An error answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def input_error_status(e: InputError) -> int:
+    """HTTP status of a bad input: 413 over a limit, 415 unsupported type, 422 broken."""
+    p = e.problem.lower()
+    if "too many pixels" in p or "too many pages" in p:
+        return 413
+    if p.startswith("unsupported"):
+        return 415
+    return 422
+
+
+class OCRService:
+    """Model cache and bounded inference pool; framework-independent (the FastAPI app wraps it)."""
+
+    def __init__(self, config: ServiceConfig) -> None:
+        self.config = config
+        self.pool = ThreadPoolExecutor(max_workers=max(1, config.workers), thread_name_prefix="shizi-ocr")
+        self._slots_lock = threading.Lock()
+        self._pending = 0  # reserved slots: requests reading their body, queued or running
+        self._running = 0
+        self._readers: dict[tuple[str, str], Any] = {}
+        self._stages: dict[tuple[str, str], Any] = {}
+        self._load_lock = threading.Lock()
+        self._defaults: dict[str, str] = {}
+        self.served = 0
+        self.started = time.time()
+        if config.preload:
+            self.reader(None, None)
+
+    # ------------------------------------------------------------------ models
+
+    def catalogue(self) -> dict[str, list[dict]]:
+        """Installed models plus the configured defaults (which may be model folders)."""
+        from ..models import find_model, list_models
+
+        out: dict[str, list[dict]] = {"detection": [], "recognition": []}
+        seen: set[tuple[str, str]] = set()
+        infos = []
+        for task, spec in (("detection", self.config.det), ("recognition", self.config.rec)):
+            if spec is not None:
+                try:
+                    infos.append((find_model(spec, task=task), True))
+                except ModelError:
+                    pass
+        infos += [(m, False) for m in list_models()]
+        for m, configured in infos:
+            if (m.task, m.name) in seen:
+                continue
+            seen.add((m.task, m.name))
+            out[m.task].append(
+                {
+                    "name": m.name,
+                    "arch": m.arch,
+                    "default": m.name == self.default_name(m.task),
+                    "size_mb": round(m.size_bytes / 1e6, 2),
+                    "metrics": m.metrics,
+                    "configured": configured,
+                }
+            )
+        return out
+
+    def default_name(self, task: str) -> str | None:
+        """Name of the default model of ``task`` (None when none is installed); cached once found."""
+        from ..models import default_model, find_model
+
+        name = self._defaults.get(task)
+        if name is None:
+            spec = self.config.det if task == "detection" else self.config.rec
+            try:
+                name = (find_model(spec, task=task) if spec is not None else default_model(task)).name
+            except ModelError:
+                return None
+            self._defaults[task] = name
+        return name
+
+    def _resolve(self, task: str, name: str | None) -> tuple[str, Any]:
+        """(cache key, spec for the loader) of a requested model name. Requests may name installed
+        models (or the configured default) only — never a path on the server."""
+        from ..models import default_model, find_model, list_models
+
+        spec = self.config.det if task == "detection" else self.config.rec
+        if name:
+            if name == self.default_name(task):
+                return name, spec
+            if name in {m.name for m in list_models(task)}:
+                return name, name
+            kind = "detector" if task == "detection" else "recognizer"
+            known = ", ".join(m["name"] for m in self.catalogue()[task]) or "none"
+            raise ServiceError(422, f"unknown {kind} {name!r} (installed: {known})")
+        default = self.default_name(task)
+        if default is None:
+            try:
+                find_model(spec, task=task) if spec is not None else default_model(task)
+            except ModelError as e:
+                raise ServiceError(503, str(e)) from None
+        return default, spec
+
+    def _stage(self, task: str, key: str, spec: Any) -> Any:
+        from ..detection import load_detector
+        from ..recognition import load_recognizer
+
+        with self._load_lock:
+            obj = self._stages.get((task, key))
+            if obj is None:
+                try:
+                    if task == "detection":
+                        obj = load_detector(spec, threads=self.config.threads)
+                    else:
+                        obj = load_recognizer(spec, threads=self.config.threads)
+                except ModelError as e:
+                    raise ServiceError(503, str(e)) from None
+                self._stages[(task, key)] = obj
+            return obj
+
+    def reader(self, det: str | None, rec: str | None, mode: str = "page"):
+        """The cached Reader for ``(det, rec)`` (names; None = default). Loads models on first use."""
+        from ..reader import Reader
+
+        rkey, rspec = self._resolve("recognition", rec)
+        dkey, dspec = ("-", None) if mode == "line" else self._resolve("detection", det)
+        key = (dkey, rkey)
+        r = self._readers.get(key)
+        if r is None:
+            recognizer = self._stage("recognition", rkey, rspec)
+            detector = False if mode == "line" else self._stage("detection", dkey, dspec)
+            with self._load_lock:
+                r = self._readers.get(key)
+                if r is None:
+                    r = Reader(
+                        detector=detector,
+                        recognizer=recognizer,
+                        threads=self.config.threads,
+                        dpi=self.config.dpi,
+                        max_pixels=self.config.max_pixels,
+                        max_pages=self.config.max_pages,
+                    )
+                    self._readers[key] = r
+        return r
+
+    # ------------------------------------------------------------------ pool
+
+    def reserve(self) -> None:
+        """Take a slot (running or waiting); 503 when all ``workers + queue`` slots are taken."""
+        with self._slots_lock:
+            if self._pending >= max(1, self.config.workers) + max(0, self.config.queue):
+                raise ServiceError(503, "server busy: the inference queue is full, retry later")
+            self._pending += 1
+
+    def release(self, *_: Any) -> None:
+        with self._slots_lock:
+            self._pending -= 1
+
+    def submit(self, fn, *args) -> Future:
+        """Run ``fn(*args)`` in the pool on a reserved slot; the slot is released when it finishes
+        (or is cancelled before it started)."""
+
+        def run():
+            with self._slots_lock:
+                self._running += 1
+            try:
+                return fn(*args)
+            finally:
+                with self._slots_lock:
+                    self._running -= 1
+
+        fut = self.pool.submit(run)
+        fut.add_done_callback(self.release)
+        return fut
+
+    def stats(self) -> dict[str, int]:
+        with self._slots_lock:
+            return {
+                "workers": max(1, self.config.workers),
+                "queue": max(0, self.config.queue),
+                "running": self._running,
+                "waiting": max(0, self._pending - self._running),
+                "served": self.served,
+            }
+
+    # ------------------------------------------------------------------ one request
+
+    def ocr(
+        self,
+        data: bytes,
+        filename: str,
+        fmt: str,
+        dpi: int,
+        det: str | None,
+        rec: str | None,
+        mode: str,
+        include: tuple[str, ...],
+    ) -> tuple[bytes, str]:
+        """Read ``data`` and format the result; runs in a pool thread. Returns (body, media type)."""
+        from ..export import jsonl_record, to_hocr, to_text
+        from ..io import _looks_like_pdf
+
+        base = self.reader(det, rec, mode)
+        reader = copy.copy(base)  # shares the models; per-request dpi
+        reader.dpi = dpi
+        try:
+            doc = reader.read(data, mode=mode, name=filename)
+        except InputError as e:
+            raise ServiceError(input_error_status(e), e.problem) from None
+        if fmt == "text":
+            body = to_text(doc).encode("utf-8")
+        elif fmt == "hocr":
+            body = to_hocr(doc, title=filename).encode("utf-8")
+        elif fmt == "pdf":
+            from ..export.pdf import to_pdf
+
+            body = to_pdf(doc, dpi=dpi if _looks_like_pdf(data) else 200)
+        else:
+            rec_ = jsonl_record(doc, filename)
+            if "text" in include:
+                rec_["text"] = doc.text()
+            if "images" in include:
+                for pd, page in zip(rec_["pages"], doc.pages, strict=True):
+                    pd["image"] = self._data_url(page.image)
+            body = json.dumps(rec_, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return body, MEDIA[fmt]
+
+    def _data_url(self, image) -> str | None:
+        if image is None:
+            return None
+        from PIL import Image
+
+        im = Image.fromarray(image)
+        s = self.config.image_max_side / max(im.size)
+        if s < 1.0:
+            im = im.resize((max(1, round(im.width * s)), max(1, round(im.height * s))), Image.BILINEAR)
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=85)
+        return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+# ---------------------------------------------------------------------- FastAPI app
+
+
+_OCR_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": "image or PDF"},
+                    "format": {"type": "string", "enum": list(FORMATS)},
+                    "dpi": {"type": "integer"},
+                    "det": {"type": "string"},
+                    "rec": {"type": "string"},
+                    "mode": {"type": "string", "enum": ["page", "line"]},
+                    "include": {"type": "string"},
+                },
+            }
+        },
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+        "image/*": {"schema": {"type": "string", "format": "binary"}},
+        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+_ERR = {"content": {"application/json": {"example": {"error": "..."}}}}
+_OCR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "format=json: the `shizi read -f jsonl` record "
+        '`{"file", "pages": [{"index", "width", "height", "lines": [{"text", "confidence", '
+        '"polygon"}]}]}`; text / hOCR / searchable PDF otherwise',
+        "content": {
+            "application/json": {},
+            "text/plain": {},
+            "application/xhtml+xml": {},
+            "application/pdf": {},
+        },
+    },
+    413: {"description": "upload, pixels or pages over a limit", **_ERR},
+    415: {"description": "unsupported file type", **_ERR},
+    422: {"description": "broken, truncated, encrypted or empty input; bad option", **_ERR},
+    503: {"description": "busy (inference queue full) or no model installed", **_ERR},
+    504: {"description": "request timeout", **_ERR},
+}
+
+
+def create_app(config: ServiceConfig | None = None, **overrides: Any):
+    """Build the FastAPI app. ``create_app(det=..., rec=..., workers=...)`` or with a ServiceConfig.
+
+    Raises :class:`shizi.ModelError` when ``preload`` is on and the default models cannot be loaded.
+    """
+    from .. import __version__
+
+    if config is None:
+        cfg = ServiceConfig(**overrides)
+    else:
+        cfg = dataclasses.replace(config, **overrides) if overrides else config
+    try:
+        service = OCRService(cfg)
+    except ServiceError as e:
+        raise ModelError(e.message) from None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        yield
+        service.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="shizi OCR",
+        version=__version__,
+        description="识字 shizi — offline OCR for Chinese and English. Upload an image or PDF to "
+        "`POST /v1/ocr`; the web page is at `/`.",
+    )
+    app.state.shizi = service
+
+    def err(status: int, message: str, headers: dict | None = None) -> JSONResponse:
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError):
+        return err(exc.status, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body"))
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg", "invalid")))
+        return err(422, "invalid request: " + "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return err(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s", request.url.path)
+        return err(500, f"internal error: {type(exc).__name__}: {exc}")
+
+    @app.get("/healthz", summary="liveness and pool state")
+    async def healthz() -> dict:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "uptime_s": round(time.time() - service.started, 1),
+            "models": {
+                "detector": service.default_name("detection"),
+                "recognizer": service.default_name("recognition"),
+            },
+            **service.stats(),
+        }
+
+    @app.get("/v1/models", summary="installed models and the service limits")
+    async def models() -> dict:
+        c = service.config
+        return {
+            **service.catalogue(),
+            "defaults": {
+                "detector": service.default_name("detection"),
+                "recognizer": service.default_name("recognition"),
+            },
+            "formats": list(FORMATS),
+            "limits": {
+                "max_upload_bytes": c.max_upload_bytes,
+                "max_pixels": c.max_pixels,
+                "max_pages": c.max_pages,
+                "dpi": c.dpi,
+                "min_dpi": c.min_dpi,
+                "max_dpi": c.max_dpi,
+                "timeout_s": c.timeout,
+            },
+        }
+
+    @app.post(
+        "/v1/ocr",
+        summary="read an image or PDF",
+        openapi_extra={"requestBody": _OCR_BODY},
+        responses=_OCR_RESPONSES,
+        response_class=Response,
+    )
+    async def ocr(
+        request: Request,
+        format: str | None = Query(None, description="json (default) | text | hocr | pdf"),
+        dpi: int | None = Query(None, description=f"PDF rasterisation dpi (default {cfg.dpi})"),
+        det: str | None = Query(None, description="detector name (GET /v1/models)"),
+        rec: str | None = Query(None, description="recognizer name (GET /v1/models)"),
+        mode: str | None = Query(None, description="page (default) or line: the input is one text line"),
+        include: str | None = Query(
+            None, description="json only: comma list of extras, 'text' and/or 'images' (page JPEGs)"
+        ),
+        filename: str | None = Query(None, description="name used in the result for a raw-body upload"),
+    ) -> Response:
+        t0 = time.monotonic()
+        c = service.config
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                if int(length) > c.max_upload_bytes + 64 * 1024:
+                    raise ServiceError(413, _too_large(c.max_upload_bytes))
+            except ValueError:
+                raise ServiceError(400, "bad Content-Length header") from None
+        service.reserve()  # 503 when saturated; bounds buffered uploads too
+        reserved = True
+        try:
+            try:
+                body = await asyncio.wait_for(_read_body(request, c.max_upload_bytes), c.timeout)
+            except asyncio.TimeoutError:
+                raise ServiceError(408, f"upload not received within {c.timeout:g} s") from None
+            opts: dict[str, str] = {}
+            ctype = request.headers.get("content-type", "").lower()
+            if ctype.startswith("multipart/form-data"):
+                data, name, opts = await _parse_multipart(request, body)
+                del body
+            elif ctype.startswith("application/x-www-form-urlencoded"):
+                raise ServiceError(415, "send the file as multipart/form-data (field 'file') or as the raw body")
+            else:
+                data, name = body, filename or "upload"
+            fmt = (format or opts.get("format") or "json").lower()
+            if fmt == "jsonl":
+                fmt = "json"
+            if fmt not in FORMATS:
+                raise ServiceError(422, f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
+            dpi_s = dpi if dpi is not None else opts.get("dpi")
+            try:
+                dpi_v = int(dpi_s) if dpi_s not in (None, "") else c.dpi
+            except ValueError:
+                raise ServiceError(422, f"dpi must be an integer, got {dpi_s!r}") from None
+            if not c.min_dpi <= dpi_v <= c.max_dpi:
+                raise ServiceError(422, f"dpi must be between {c.min_dpi} and {c.max_dpi}, got {dpi_v}")
+            mode_v = (mode or opts.get("mode") or "page").lower()
+            if mode_v not in ("page", "line"):
+                raise ServiceError(422, f"mode must be 'page' or 'line', got {mode_v!r}")
+            inc_s = include if include is not None else opts.get("include", "")
+            inc = tuple(x.strip().lower() for x in inc_s.split(",") if x.strip())
+            bad = [x for x in inc if x not in INCLUDES]
+            if bad:
+                raise ServiceError(422, f"unknown include {bad[0]!r} (one of: {', '.join(INCLUDES)})")
+            det_v = det or opts.get("det") or None
+            rec_v = rec or opts.get("rec") or None
+            if not data:
+                raise ServiceError(422, "empty upload (0 bytes)")
+            fut = service.submit(service.ocr, data, name, fmt, dpi_v, det_v, rec_v, mode_v, inc)
+            reserved = False  # the pool releases the slot when the job ends
+            del data
+            left = max(0.01, c.timeout - (time.monotonic() - t0))
+            try:
+                out, media = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
+            except asyncio.TimeoutError:
+                fut.cancel()  # only stops it if it has not started; a running page finishes in its slot
+                raise ServiceError(504, f"request timed out after {c.timeout:g} s") from None
+            except ServiceError:
+                raise
+            except MemoryError:
+                raise ServiceError(503, "out of memory while reading this input") from None
+            except Exception as e:  # noqa: BLE001 - never let one input take the server down
+                log.exception("OCR failed for %s", name)
+                raise ServiceError(500, f"internal error: {type(e).__name__}: {e}") from None
+            service.served += 1
+            headers = {"X-Shizi-Time-Ms": f"{(time.monotonic() - t0) * 1000:.0f}"}
+            if fmt == "pdf":
+                stem = Path(name).stem or "shizi"
+                headers["Content-Disposition"] = f'attachment; filename="{_ascii_name(stem)}.pdf"'
+            return Response(out, media_type=media, headers=headers)
+        finally:
+            if reserved:
+                service.release()
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    return app
+
+
+def _too_large(limit: int) -> str:
+    return f"upload too large (limit {limit / 1e6:g} MB)"
+
+
+def _ascii_name(s: str) -> str:
+    keep = "".join(ch if (ch.isascii() and (ch.isalnum() or ch in "-_.")) else "_" for ch in s)
+    return keep[:100] or "shizi"
+
+
+async def _read_body(request, limit: int) -> bytes:
+    """The request body, at most ``limit`` bytes (plus room for multipart framing) → else 413."""
+    from starlette.requests import ClientDisconnect
+
+    cap = limit + 64 * 1024
+    chunks: list[bytes] = []
+    n = 0
+    try:
+        async for chunk in request.stream():
+            n += len(chunk)
+            if n > cap:
+                raise ServiceError(413, _too_large(limit))
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ServiceError(400, "client disconnected during upload") from None
+    return b"".join(chunks)
+
+
+async def _parse_multipart(request, body: bytes) -> tuple[bytes, str, dict[str, str]]:
+    """Parse a buffered multipart body: (file bytes, file name, other fields)."""
+    from starlette.datastructures import UploadFile
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+    from starlette.requests import Request
+
+    sent = False
+
+    async def receive():
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {k: v for k, v in request.scope.items() if k != "app"}
+    req = Request(scope, receive)
+    try:
+        form = await req.form(max_files=2, max_fields=20, max_part_size=64 * 1024)
+    except (MultiPartException, HTTPException) as e:
+        raise ServiceError(422, f"broken multipart upload ({getattr(e, 'message', None) or e})") from None
+    try:
+        f = form.get("file")
+        if not isinstance(f, UploadFile):
+            raise ServiceError(422, "multipart upload has no file field named 'file'")
+        data = await f.read()
+        name = f.filename or "upload"
+        opts = {k: v for k, v in form.items() if isinstance(v, str)}
+    finally:
+        await form.close()
+    return data, name, opts
+
+
+__all__ = ["ServiceConfig", "OCRService", "ServiceError", "create_app", "input_error_status"]
