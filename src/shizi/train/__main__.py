@@ -1,4 +1,4 @@
-"""``python -m shizi.train rec|export-rec ...`` — one entry point for training and export."""
+"""``python -m shizi.train rec|export-rec|det|export-det ...`` — one entry point for training and export."""
 
 from __future__ import annotations
 
@@ -18,8 +18,21 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("out", type=Path)
     e.add_argument("--name")
     e.add_argument("--quantize", action="store_true", help="int8 dynamic quantization")
+    from shizi.train import det
+
+    det.add_args(sub.add_parser("det", help="train a text detector (db | ctpn)"))
+    d = sub.add_parser("export-det", help="export detector weights to an ONNX model folder")
+    d.add_argument("weights", type=Path)
+    d.add_argument("out", type=Path)
+    d.add_argument("--name")
     args = p.parse_args(argv)
-    if args.cmd == "rec":
+    if args.cmd == "det":
+        det.train(args)
+    elif args.cmd == "export-det":
+        from shizi.train.export import export_detector
+
+        print(export_detector(args.weights, args.out, args.name))
+    elif args.cmd == "rec":
         rec.train(args)
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer

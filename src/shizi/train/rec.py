@@ -77,7 +77,7 @@ def evaluate(model, enc: Encoder, samples: list[tuple[np.ndarray, str]], device:
     pairs = []
     for i in range(0, len(samples), 32):
         chunk = samples[i : i + 32]
-        x, widths, texts = collate(chunk, stride)
+        x, widths, texts = collate(chunk)
         logits = model(x.to(device)).float()
         ids = logits.argmax(-1).cpu().numpy()
         for j, t in enumerate(texts):
@@ -106,7 +106,7 @@ def train(args) -> Path:
     device = args.device
     charset = _charset(args)
     enc = Encoder(charset)
-    model = build(args.arch, len(charset) + 1).to(device)
+    model = build(args.arch, len(charset) + 1).to(device, memory_format=torch.channels_last)
     stride = model.width_stride
     if args.init and not args.resume:
         model.load_state_dict(checkpoint.load_weights(args.init)["model"])
@@ -121,7 +121,7 @@ def train(args) -> Path:
         data = Mixed(LabeledLines(args.data, augment=True, seed=args.seed), synth, args.synth_ratio, args.seed)
     start = step * args.batch
     loader = DataLoader(data, batch_size=args.batch, sampler=range(start, args.steps * args.batch),
-                        num_workers=args.workers, collate_fn=lambda b: collate(b, stride),
+                        num_workers=args.workers, collate_fn=collate,
                         persistent_workers=args.workers > 0, prefetch_factor=4 if args.workers else None)
     val_set = [SynthLines(args.seed + 10_000, max_chars=args.max_chars)[i] for i in range(args.val_size)]
     real_set = _real_set(args.eval_labels) if args.eval_labels else None
@@ -136,7 +136,7 @@ def train(args) -> Path:
         tl = torch.tensor([len(t) for t in targets])
         flat = torch.tensor([k for t in targets for k in t], dtype=torch.long)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            logits = model(x.to(device, non_blocking=True))
+            logits = model(x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last))
         logp = logits.float().log_softmax(2).permute(1, 0, 2)
         il = torch.clamp((widths + stride - 1) // stride, max=logp.shape[0])
         loss = ctc(logp, flat.to(device), il.to(device), tl.to(device))

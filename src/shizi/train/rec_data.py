@@ -97,7 +97,7 @@ class Encoder:
         return "".join(out)
 
 
-def collate(batch: list[tuple[np.ndarray, str]], width_multiple: int = 8, max_width: int = 1600):
+def collate(batch: list[tuple[np.ndarray, str]], width_multiple: int = 32, max_width: int = 1600):
     """Pad crops on the right with white to a common width; returns images in [-1, 1], widths, texts."""
     widths = [min(im.shape[1], max_width) for im, _ in batch]
     w = int(np.ceil(max(widths) / width_multiple) * width_multiple)

@@ -12,8 +12,9 @@ import torch
 from torch import nn
 
 
-def conv_bn(cin: int, cout: int, act: type[nn.Module] = nn.ReLU, k: int = 3, groups: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False),
+def conv_bn(cin: int, cout: int, act: type[nn.Module] = nn.ReLU, k: int = 3, groups: int = 1,
+            stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, k, stride, padding=k // 2, groups=groups, bias=False),
                          nn.BatchNorm2d(cout), act(inplace=True))
 
 
@@ -76,10 +77,12 @@ def crnn_se(num_classes: int) -> CRNN:
 
 
 def crnn_lite(num_classes: int) -> CRNN:
+    """Strided convolutions instead of the first two max-pools: about twice as fast to train on a CPU."""
+    act = nn.Hardswish
     cnn = nn.Sequential(
-        conv_bn(1, 32, nn.Hardswish), nn.MaxPool2d(2, 2),  # 16 x W/2
-        DepthwiseSeparable(32, 64), nn.MaxPool2d(2, 2),  # 8 x W/4
-        DepthwiseSeparable(64, 128), DepthwiseSeparable(128, 128), nn.MaxPool2d(2, 2),  # 4 x W/8
+        nn.Conv2d(1, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), act(inplace=True),  # 16 x W/2
+        conv_bn(32, 32, act, groups=32, stride=2), conv_bn(32, 64, act, k=1),  # 8 x W/4
+        DepthwiseSeparable(64, 128), nn.MaxPool2d(2, 2), DepthwiseSeparable(128, 128),  # 4 x W/8
         DepthwiseSeparable(128, 256), DepthwiseSeparable(256, 256), SqueezeExcite(256),
         nn.MaxPool2d((2, 1), (2, 1)),  # 2 x W/8
         DepthwiseSeparable(256, 256), nn.MaxPool2d((2, 1), (2, 1)),  # 1 x W/8
