@@ -484,7 +484,7 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
         length = request.headers.get("content-length")
         if length is not None:
             try:
-                if int(length) > c.max_upload_bytes + 64 * 1024:
+                if int(length) > c.max_upload_bytes + _FRAMING:
                     raise ServiceError(413, _too_large(c.max_upload_bytes))
             except ValueError:
                 raise ServiceError(400, "bad Content-Length header") from None
@@ -492,7 +492,9 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
         reserved = True
         try:
             try:
-                body = await asyncio.wait_for(_read_body(request, c.max_upload_bytes), c.timeout)
+                multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
+                cap = c.max_upload_bytes + (_FRAMING if multipart else 0)
+                body = await asyncio.wait_for(_read_body(request, cap, c.max_upload_bytes), c.timeout)
             except asyncio.TimeoutError:
                 raise ServiceError(408, f"upload not received within {c.timeout:g} s") from None
             opts: dict[str, str] = {}
@@ -500,8 +502,12 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
             if ctype.startswith("multipart/form-data"):
                 data, name, opts = await _parse_multipart(request, body)
                 del body
+                if len(data) > c.max_upload_bytes:
+                    raise ServiceError(413, _too_large(c.max_upload_bytes))
             elif ctype.startswith("application/x-www-form-urlencoded"):
-                raise ServiceError(415, "send the file as multipart/form-data (field 'file') or as the raw body")
+                raise ServiceError(
+                    415, "send the file as multipart/form-data (field 'file') or as the raw body"
+                )
             else:
                 data, name = body, filename or "upload"
             fmt = (format or opts.get("format") or "json").lower()
@@ -563,6 +569,9 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
     return app
 
 
+_FRAMING = 16 * 1024  # multipart boundaries, headers and option fields on top of the file
+
+
 def _too_large(limit: int) -> str:
     return f"upload too large (limit {limit / 1e6:g} MB)"
 
@@ -572,11 +581,10 @@ def _ascii_name(s: str) -> str:
     return keep[:100] or "shizi"
 
 
-async def _read_body(request, limit: int) -> bytes:
-    """The request body, at most ``limit`` bytes (plus room for multipart framing) → else 413."""
+async def _read_body(request, cap: int, limit: int) -> bytes:
+    """The request body, at most ``cap`` bytes (``limit`` plus room for multipart framing) → else 413."""
     from starlette.requests import ClientDisconnect
 
-    cap = limit + 64 * 1024
     chunks: list[bytes] = []
     n = 0
     try:
