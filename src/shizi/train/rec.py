@@ -155,7 +155,9 @@ def train(args) -> Path:
                   f"{rate:.1f} samples/s", flush=True)
         if step % args.val_every == 0 or step == args.steps:
             rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(losses[-200:])),
-                   "val_cer": evaluate(model, enc, val_set, device, stride), "time": time.time()}
+                   "time": time.time()}
+            if val_set:
+                rec["val_cer"] = evaluate(model, enc, val_set, device, stride)
             if real_set:
                 rec["real_cer"] = evaluate(model, enc, real_set, device, stride)
             print(json.dumps(rec), flush=True)
