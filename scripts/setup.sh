@@ -3,12 +3,19 @@
 #   - installs the Debian packages it needs when missing (poppler-utils, a CJK font, python3-venv)
 #   - creates .venv in the repository root and installs shizi into it (editable, with train/serve/dev extras)
 #   - reads src/shizi/samples/sample.png and writes build/sample-overlay.png
-# Usage: bash scripts/setup.sh [--no-sample]
+#   - with --tests: also Debian's chromium (the web-page test drives it headless with playwright)
+# Usage: bash scripts/setup.sh [--no-sample] [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NO_SAMPLE=0
-[ "${1:-}" = "--no-sample" ] && NO_SAMPLE=1
+TESTS=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-sample) NO_SAMPLE=1 ;;
+    --tests) TESTS=1 ;;
+  esac
+done
 PY=${PYTHON:-python3}
 
 need=()
@@ -17,6 +24,9 @@ command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
 [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || need+=(fonts-wqy-microhei)
 if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2>&1; then
   need+=(python3-venv)
+fi
+if [ "$TESTS" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  need+=(chromium)
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
