@@ -344,7 +344,7 @@ def main(argv=None) -> int:
         "--sets", default=",".join(DATASETS), help="comma-separated subset of " + ", ".join(DATASETS)
     )
     ap.add_argument("--max-pages", type=int, default=0, help="pages per page set (0: all)")
-    ap.add_argument("--max-lines", type=int, default=120, help="lines from the line set (0: all)")
+    ap.add_argument("--max-lines", type=int, default=80, help="lines from the line set (0: all)")
     ap.add_argument("--timeout", type=int, default=420, help="seconds per engine and set")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"), help="report path")
     args = ap.parse_args(argv)
