@@ -38,6 +38,7 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads")
     p.add_argument("--workers", type=int, default=1, help="rendering processes")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--until", type=int, help="stop after this step (the schedule still spans --steps)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--init", type=Path, help="start from these weights")
     p.add_argument("--ckpt-every", type=int, default=50)
@@ -97,7 +98,8 @@ def train(args) -> Path:
         meta["anchor_heights"] = list(CTPN_ANCHORS)
         meta["stride"] = 16
     data = DetPages(args.seed, args.arch, args.size, args.crops_per_page, args.max_side)
-    loader = DataLoader(data, batch_size=args.batch, sampler=range(step * args.batch, args.steps * args.batch),
+    end = (args.until or args.steps) * args.batch
+    loader = DataLoader(data, batch_size=args.batch, sampler=range(step * args.batch, end),
                         num_workers=args.workers, collate_fn=collate, persistent_workers=args.workers > 0,
                         prefetch_factor=2 if args.workers else None)
     loss_fn = ctpn_loss if args.arch.startswith("ctpn") else db_loss
@@ -117,7 +119,7 @@ def train(args) -> Path:
         step += 1
         losses.append(loss.item())
         parts.append(part)
-        if step % args.ckpt_every == 0 or step == args.steps:
+        if step % args.ckpt_every == 0 or step in (args.steps, args.until):
             checkpoint.save(args.out, model, meta, opt, sched, step)
         if step % args.log_every == 0 or step == args.steps:
             rate = (step - step0) * args.batch / (time.time() - t0)

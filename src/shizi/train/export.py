@@ -64,18 +64,68 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None, qua
     return onnx_path
 
 
-def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4) -> float:
-    """Run a batch of two widths through torch and onnxruntime; raise if they differ by more than ``tol``."""
+def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4,
+               inputs: list[torch.Tensor] | None = None) -> float:
+    """Run a batch of two widths through torch and onnxruntime; raise if they differ by more than ``tol``.
+
+    ``inputs`` replaces the recognizer-shaped default batches (detectors pass [N,3,H,W] images); every
+    output of the network is compared."""
     import onnxruntime as ort
 
     sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     worst = 0.0
-    for w in (96, 320):
-        x = torch.rand(3, 1, 32, w) * 2 - 1
+    if inputs is None:
+        inputs = [torch.rand(3, 1, 32, w) * 2 - 1 for w in (96, 320)]
+    for x in inputs:
         with torch.no_grad():
-            ref = net(x).numpy()
-        got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})[0]
-        worst = max(worst, float(np.abs(ref - got).max()))
+            ref = net(x)
+        refs = [r.numpy() for r in (ref if isinstance(ref, (tuple, list)) else (ref,))]
+        got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
+        for r, g in zip(refs, got):
+            worst = max(worst, float(np.abs(r - g).max()))
     if worst > tol:
         raise RuntimeError(f"ONNX output differs from torch by {worst:.2e} (> {tol})")
     return worst
+
+
+DB_POST = {"thresh": 0.3, "box_thresh": 0.5, "unclip_ratio": 1.8, "min_size": 3}
+CTPN_POST = {"score_thresh": 0.6, "nms_thresh": 0.3, "max_gap": 1.2, "min_v_overlap": 0.6,
+             "min_size_sim": 0.6, "line_score": 0.7, "min_proposals": 2}
+
+
+def export_detector(weights: Path, out_dir: Path, name: str | None = None) -> Path:
+    """Write model.onnx and config.json for a DB (``image`` -> ``prob``) or CTPN (``image`` -> ``score``,
+    ``regr``, ``side``) detector (docs/ARCHITECTURE.md) and check the ONNX file against torch."""
+    from shizi.train.nets.detection import build
+
+    w = checkpoint.load_weights(Path(weights))
+    arch = w["arch"]
+    net = build(arch)
+    net.load_state_dict(w["model"])
+    net.eval()
+    net.export = True
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    onnx_path = out_dir / "model.onnx"
+    ctpn = arch.startswith("ctpn")
+    outputs = ["score", "regr", "side"] if ctpn else ["prob"]
+    dyn = {"image": {0: "n", 2: "h", 3: "w"}}
+    for o in outputs:
+        dyn[o] = {0: "n", 1: "gh", 2: "gw"} if ctpn else {0: "n", 2: "h", 3: "w"}
+    x = torch.randn(1, 3, 320, 480)
+    torch.onnx.export(net, (x,), str(onnx_path), input_names=["image"], output_names=outputs,
+                      dynamic_axes=dyn, opset_version=17, dynamo=False)
+    check_onnx(net, onnx_path, tol=1e-3, inputs=[torch.randn(1, 3, 256, 352), torch.randn(1, 3, 448, 160)])
+    config = {
+        "name": name or out_dir.name, "task": "detection", "arch": arch, "onnx": "model.onnx",
+        "sha256": sha256(onnx_path), "mean": w["mean"], "std": w["std"], "max_side": w["max_side"],
+        **(CTPN_POST if ctpn else DB_POST), "trained_steps": w["step"],
+    }
+    if ctpn:
+        config.update(anchor_heights=w["anchor_heights"], stride=w["stride"])
+    old = out_dir / "config.json"
+    if old.exists():  # keep hand-filled keys (default flag, metrics, tuned post-processing)
+        keep = json.loads(old.read_text())
+        config = {**config, **{k: v for k, v in keep.items() if k not in ("sha256", "trained_steps", "onnx")}}
+    old.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
+    return onnx_path

@@ -1,0 +1,115 @@
+"""Detection-only evaluation: line precision / recall / H-mean at IoU >= 0.5 and ms per page (one thread).
+
+    .venv/bin/python bench/eval_det.py --det det_db --sets docs_zh docs_zh_scan
+    .venv/bin/python bench/eval_det.py --det runs/det_db_model --set-param unclip_ratio=1.8 --sweep
+
+Scoring is shizi.metrics.detection_prf against each line's ``poly`` (else ``box``), as in
+shizi.evaluate. ``--sweep`` runs the network once per page and scores a grid of post-processing
+constants (global constants only; DB: unclip_ratio x box_thresh x thresh; CTPN: score_thresh x max_gap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from shizi import metrics as M
+from shizi.detection import load_detector
+from shizi.evaluate import _ref_poly, load_labels
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+
+
+def _pages(set_name: str, limit: int | None):
+    labels = load_labels(EVAL / set_name / "labels.jsonl" if not set_name.endswith(".jsonl") else set_name)
+    for lab in labels[:limit] if limit else labels:
+        img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        refs = [_ref_poly(x) for x in lab["lines"] if not x.get("ignore")]
+        dc = [_ref_poly(x) for x in lab["lines"] if x.get("ignore") and _ref_poly(x)]
+        yield lab, img, refs, dc
+
+
+def _run_raw(det, img):
+    x, sx, sy = det.preprocess(img)
+    out = det.session.run(None, {det.input_name: x})
+    return out, sx, sy
+
+
+def _post(det, raw, img):
+    out, sx, sy = raw
+    if hasattr(det, "anchors"):
+        names = det.output_names
+        o = dict(zip(names, out))
+        return det.postprocess(o["score"][0], o["regr"][0], o["side"][0], sx, sy, img.shape[1], img.shape[0])
+    prob = np.asarray(out[0], np.float32)
+    return det.postprocess(prob.reshape(prob.shape[-2:]), sx, sy, img.shape[1], img.shape[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--det", required=True, help="registry name or model folder")
+    ap.add_argument("--sets", nargs="+", default=["docs_zh", "docs_zh_scan"])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--set-param", action="append", default=[], help="post-processing override key=value")
+    ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--vis", type=Path, help="write pages with predicted (green) and reference (red) lines")
+    args = ap.parse_args()
+    det = load_detector(args.det, threads=args.threads)
+    for kv in args.set_param:
+        k, v = kv.split("=")
+        setattr(det, k, type(getattr(det, k))(v))
+    results = {}
+    for set_name in args.sets:
+        raws, pages, secs = [], [], []
+        for lab, img, refs, dc in _pages(set_name, args.limit):
+            det.detect(img) if not secs else None  # warm-up on the first page
+            t0 = time.perf_counter()
+            raw = _run_raw(det, img)
+            d = _post(det, raw, img)
+            secs.append(time.perf_counter() - t0)
+            raws.append((raw, img, refs, dc))
+            pages.append(([p.tolist() for p in d.polygons], refs, dc))
+            if args.vis:
+                args.vis.mkdir(parents=True, exist_ok=True)
+                v = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+                for r in refs:
+                    cv2.polylines(v, [np.asarray(r).round().astype(np.int32)], True, (0, 0, 255), 1)
+                for p in d.polygons:
+                    cv2.polylines(v, [p.round().astype(np.int32)], True, (0, 200, 0), 1)
+                cv2.imwrite(str(args.vis / f"{set_name}_{Path(lab['image']).stem}.jpg"), v)
+        r = M.detection_prf(pages).to_dict()
+        r["ms_per_page_median"] = round(1000 * statistics.median(secs), 1)
+        r["pages"] = len(pages)
+        results[set_name] = r
+        print(set_name, json.dumps(r), flush=True)
+        if args.sweep:
+            if hasattr(det, "anchors"):
+                grid = {"score_thresh": [0.5, 0.6, 0.7, 0.8], "max_gap": [0.8, 1.2, 1.6, 2.0]}
+            else:
+                grid = {"unclip_ratio": [1.4, 1.6, 1.8, 2.0, 2.2, 2.5], "box_thresh": [0.4, 0.5, 0.6],
+                        "thresh": [0.2, 0.3, 0.4]}
+            saved = {k: getattr(det, k) for k in grid}
+            for vals in itertools.product(*grid.values()):
+                for k, v in zip(grid, vals):
+                    setattr(det, k, v)
+                pp = []
+                for raw, img, refs, dc in raws:
+                    d = _post(det, raw, img)
+                    pp.append(([p.tolist() for p in d.polygons], refs, dc))
+                rr = M.detection_prf(pp)
+                print("  sweep", dict(zip(grid, vals)), f"P {rr.precision:.4f} R {rr.recall:.4f} H {rr.hmean:.4f}")
+            for k, v in saved.items():
+                setattr(det, k, v)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""CTPN detector runtime: ONNX inference, proposal NMS, text-line graph construction, line fitting.
+
+The network scores fixed-width (``stride`` = 16 px) vertical anchors of ``anchor_heights`` on the
+stride-16 grid and regresses each anchor's centre and height (``dy``, ``dh``) plus a side-refinement
+offset (x of the line end relative to the anchor centre, in strides). Post-processing (Tian et al.,
+2016): proposals above ``score_thresh`` → NMS → a graph joining each proposal to its best successor to
+the right (within ``max_gap`` x line height, vertical overlap >= ``min_v_overlap``, height similarity
+>= ``min_size_sim``) when it is also that successor's best predecessor → connected chains are lines;
+each line's top and bottom edges are least-squares fits through its proposals, its ends come from the
+side refinement of the first and last proposal. Torch-free.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..models import ModelInfo
+from . import Detections
+
+__all__ = ["CTPNDetector", "nms", "build_lines", "fit_line"]
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> np.ndarray:
+    """Indices kept by greedy non-maximum suppression of boxes ``[x0, y0, x1, y1]`` (inclusive)."""
+    if len(boxes) == 0:
+        return np.zeros(0, np.int64)
+    x0, y0, x1, y1 = boxes.T
+    areas = (x1 - x0 + 1) * (y1 - y0 + 1)
+    order = scores.argsort()[::-1]
+    keep = []
+    while order.size:
+        i = order[0]
+        keep.append(i)
+        xx0 = np.maximum(x0[i], x0[order[1:]])
+        yy0 = np.maximum(y0[i], y0[order[1:]])
+        xx1 = np.minimum(x1[i], x1[order[1:]])
+        yy1 = np.minimum(y1[i], y1[order[1:]])
+        inter = np.clip(xx1 - xx0 + 1, 0, None) * np.clip(yy1 - yy0 + 1, 0, None)
+        iou = inter / (areas[i] + areas[order[1:]] - inter)
+        order = order[1:][iou <= thresh]
+    return np.asarray(keep, np.int64)
+
+
+def _v_overlap(b: np.ndarray, i: int, j: int) -> float:
+    y0 = max(b[i, 1], b[j, 1])
+    y1 = min(b[i, 3], b[j, 3])
+    hi, hj = b[i, 3] - b[i, 1] + 1, b[j, 3] - b[j, 1] + 1
+    return max(0.0, y1 - y0 + 1) / min(hi, hj)
+
+
+def _size_sim(b: np.ndarray, i: int, j: int) -> float:
+    hi, hj = b[i, 3] - b[i, 1] + 1, b[j, 3] - b[j, 1] + 1
+    return min(hi, hj) / max(hi, hj)
+
+
+def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min_v_overlap: float = 0.6,
+                min_size_sim: float = 0.6, width: float = 16.0) -> list[list[int]]:
+    """Group proposals ``[x0, y0, x1, y1]`` into text lines; returns lists of proposal indices, each
+    sorted left to right. ``max_gap`` is the largest horizontal distance between neighbouring
+    proposals, in multiples of the proposal height (at least one proposal width)."""
+    n = len(boxes)
+    if n == 0:
+        return []
+    heights = boxes[:, 3] - boxes[:, 1] + 1
+    order = np.argsort(boxes[:, 0], kind="stable")
+    xs = boxes[order, 0]
+
+    def meets(i: int, j: int) -> bool:
+        return _v_overlap(boxes, i, j) >= min_v_overlap and _size_sim(boxes, i, j) >= min_size_sim
+
+    def neighbours(i: int, direction: int) -> list[int]:
+        gap = max(width, max_gap * heights[i])
+        x = boxes[i, 0]
+        if direction > 0:
+            lo, hi = np.searchsorted(xs, x + 0.5, "left"), np.searchsorted(xs, x + gap + 0.5, "right")
+        else:
+            lo, hi = np.searchsorted(xs, x - gap - 0.5, "left"), np.searchsorted(xs, x - 0.5, "right")
+        cand = [int(order[k]) for k in range(lo, hi)]
+        cand = [j for j in cand if meets(i, j)]
+        if not cand:
+            return []
+        # the nearest column that holds a match, as in the reference graph builder
+        near = min(cand, key=lambda j: abs(boxes[j, 0] - x))
+        return [j for j in cand if abs(boxes[j, 0] - boxes[near, 0]) < 1.0]
+
+    succ = np.full(n, -1, np.int64)
+    linked: set[int] = set()
+    for i in range(n):
+        nb = neighbours(i, +1)
+        if not nb:
+            continue
+        j = max(nb, key=lambda k: scores[k])
+        pre = neighbours(j, -1)
+        if pre and scores[i] >= max(scores[k] for k in pre) and j not in linked:
+            succ[i] = j
+            linked.add(j)
+    has_pred = np.zeros(n, bool)
+    has_pred[succ[succ >= 0]] = True
+    lines: list[list[int]] = []
+    for i in range(n):
+        if has_pred[i]:
+            continue
+        chain, k = [i], succ[i]
+        while k >= 0 and len(chain) <= n:
+            chain.append(int(k))
+            k = succ[k]
+        lines.append(chain)
+    return lines
+
+
+def fit_line(boxes: np.ndarray, x_left: float | None = None, x_right: float | None = None) -> np.ndarray:
+    """Quad (TL, TR, BR, BL) of a text line from its proposals: least-squares top and bottom edges."""
+    x0 = float(boxes[:, 0].min()) if x_left is None else x_left
+    x1 = float(boxes[:, 2].max()) if x_right is None else x_right
+    cx = (boxes[:, 0] + boxes[:, 2]) / 2
+    if len(boxes) > 1 and np.ptp(cx) > 0:
+        top = np.polyfit(cx, boxes[:, 1], 1)
+        bot = np.polyfit(cx, boxes[:, 3], 1)
+        # keep the line's mean height: a robust centre line slope with the mean top/bottom offsets
+        slope = (top[0] + bot[0]) / 2
+        mx = cx.mean()
+        t0, b0 = boxes[:, 1].mean() - slope * mx, boxes[:, 3].mean() - slope * mx
+    else:
+        slope, t0, b0 = 0.0, float(boxes[:, 1].mean()), float(boxes[:, 3].mean())
+    return np.array([[x0, t0 + slope * x0], [x1, t0 + slope * x1], [x1, b0 + slope * x1],
+                     [x0, b0 + slope * x0]], np.float32)
+
+
+class CTPNDetector:
+    """Runs a CTPN ONNX model (input ``image`` [N,3,H,W]; outputs ``score``, ``regr``, ``side``)."""
+
+    def __init__(self, info: ModelInfo, threads: int = 1) -> None:
+        cfg = info.config
+        self.info = info
+        self.session = info.session(threads)
+        self.input_name = self.session.get_inputs()[0].name
+        self.output_names = [o.name for o in self.session.get_outputs()]
+        self.mean = np.asarray(cfg.get("mean", [0.485, 0.456, 0.406]), dtype=np.float32).reshape(3, 1, 1)
+        self.std = np.asarray(cfg.get("std", [0.229, 0.224, 0.225]), dtype=np.float32).reshape(3, 1, 1)
+        self.max_side = int(cfg.get("max_side", 1280))
+        self.stride = int(cfg.get("stride", 16))
+        self.anchors = np.asarray(cfg.get("anchor_heights", [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]), np.float32)
+        self.score_thresh = float(cfg.get("score_thresh", 0.6))
+        self.nms_thresh = float(cfg.get("nms_thresh", 0.3))
+        self.max_gap = float(cfg.get("max_gap", 1.2))
+        self.min_v_overlap = float(cfg.get("min_v_overlap", 0.6))
+        self.min_size_sim = float(cfg.get("min_size_sim", 0.6))
+        self.line_score = float(cfg.get("line_score", 0.7))
+        self.min_proposals = int(cfg.get("min_proposals", 2))
+
+    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
+        h, w = image.shape[:2]
+        s = min(1.0, self.max_side / max(h, w))
+        nh = max(32, int(round(h * s / 32)) * 32)
+        nw = max(32, int(round(w * s / 32)) * 32)
+        resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        x = resized.astype(np.float32).transpose(2, 0, 1) / 255.0
+        x = (x - self.mean) / self.std
+        return x[None].astype(np.float32), w / nw, h / nh
+
+    def detect(self, image: np.ndarray) -> Detections:
+        x, sx, sy = self.preprocess(image)
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x})))
+        return self.postprocess(outs["score"][0], outs["regr"][0], outs["side"][0], sx, sy,
+                                image.shape[1], image.shape[0])
+
+    def proposals(self, score: np.ndarray, regr: np.ndarray, side: np.ndarray):
+        """Decode anchors above threshold → boxes [x0,y0,x1,y1], scores, side x (model pixels)."""
+        s = self.stride
+        r, c, k = np.nonzero(score >= self.score_thresh)
+        sc = score[r, c, k]
+        ah = self.anchors[k]
+        cy = r * s + s / 2 + regr[r, c, k, 0] * ah
+        hh = np.exp(np.clip(regr[r, c, k, 1], -3, 3)) * ah
+        cx = c * s + s / 2
+        boxes = np.stack([c * s, cy - hh / 2, c * s + s - 1, cy + hh / 2], 1).astype(np.float32)
+        sides = (cx + side[r, c, k] * s).astype(np.float32)
+        keep = nms(boxes, sc, self.nms_thresh)
+        return boxes[keep], sc[keep], sides[keep]
+
+    def postprocess(self, score, regr, side, sx: float, sy: float, width: int, height: int) -> Detections:
+        boxes, sc, sides = self.proposals(score, regr, side)
+        polys: list[np.ndarray] = []
+        scores: list[float] = []
+        for idx in build_lines(boxes, sc, self.max_gap, self.min_v_overlap, self.min_size_sim, self.stride):
+            if len(idx) < self.min_proposals:
+                continue
+            line_score = float(sc[idx].mean())
+            if line_score < self.line_score:
+                continue
+            b = boxes[idx]
+            s = self.stride
+            # side refinement: trust the predicted end when it lies within the end proposal's reach
+            xl = float(sides[idx[0]]) if abs(sides[idx[0]] - (b[0, 0] + s / 2)) <= 1.5 * s else None
+            xr = float(sides[idx[-1]]) if abs(sides[idx[-1]] - (b[-1, 0] + s / 2)) <= 1.5 * s else None
+            quad = fit_line(b, xl, xr)
+            quad[:, 0] = np.clip(quad[:, 0] * sx, 0, width - 1)
+            quad[:, 1] = np.clip(quad[:, 1] * sy, 0, height - 1)
+            polys.append(quad)
+            scores.append(line_score)
+        return Detections(polys, scores)

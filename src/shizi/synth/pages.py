@@ -1,0 +1,647 @@
+"""Synthetic pages with exact text-line polygons, for detector training.
+
+``render_page(seed, index)`` is deterministic per ``(seed, index)`` and returns a :class:`Page`: an RGB
+uint8 image and one quad per text line (clockwise from top-left, page pixels). A line's quad is its
+typographic box — ascent to descent of the fonts used on it, first to last glyph — the way the
+evaluation sets label lines; geometric degradations (rotation, perspective) move the quads with the
+pixels.
+
+Kinds: documents (one or two columns, headings, indented paragraphs, lists, tables with rules,
+code blocks, figures, headers/footers, page numbers, stamps), receipts/forms, screenshots, and
+scene-like images (textures, rotated and perspective text, vertical Chinese columns). Text comes from
+:class:`shizi.synth.corpus.TextSampler` (never the evaluation sources).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from shizi.synth import degrade
+from shizi.synth.corpus import TextSampler
+from shizi.synth.fonts import Face, all_faces
+
+KIND_WEIGHTS = {"doc": 0.64, "receipt": 0.09, "screen": 0.11, "scene": 0.16}
+
+
+@dataclass
+class Page:
+    image: np.ndarray  # (H, W, 3) uint8 RGB
+    quads: list[np.ndarray] = field(default_factory=list)  # each (4, 2) float32, TL TR BR BL
+    texts: list[str] = field(default_factory=list)
+    kind: str = "doc"
+
+
+class _Fonts:
+    """A page's font pair: a CJK face for Han and punctuation, optionally a Latin face for ASCII runs."""
+
+    def __init__(self, cjk: Face, latin: Face | None, size: int):
+        self.cjk, self.latin, self.size = cjk, latin, size
+        self.fc = cjk.font(size)
+        self.fl = latin.font(size) if latin else None
+        a1, d1 = self.fc.getmetrics()
+        if self.fl is not None:
+            a2, d2 = self.fl.getmetrics()
+            self.ascent, self.descent = max(a1, a2), max(d1, d2)
+        else:
+            self.ascent, self.descent = a1, d1
+        self._w: dict[str, float] = {}
+
+    @property
+    def height(self) -> int:
+        return self.ascent + self.descent
+
+    def font_of(self, ch: str) -> ImageFont.FreeTypeFont:
+        return self.fl if self.fl is not None and ch.isascii() else self.fc
+
+    def clean(self, text: str) -> str:
+        return "".join(c for c in text if c in self.cjk.coverage or (self.latin and c.isascii() and c in
+                                                                        self.latin.coverage) or c == " ")
+
+    def width(self, ch: str) -> float:
+        w = self._w.get(ch)
+        if w is None:
+            w = self._w[ch] = self.font_of(ch).getlength(ch)
+        return w
+
+    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+        out: list[tuple[str, ImageFont.FreeTypeFont]] = []
+        for ch in text:
+            f = self.font_of(ch)
+            if out and out[-1][1] is f:
+                out[-1] = (out[-1][0] + ch, f)
+            else:
+                out.append((ch, f))
+        return out
+
+    def text_width(self, text: str) -> float:
+        return sum(f.getlength(t) for t, f in self.runs(text))
+
+
+class _Canvas:
+    """An RGB page being drawn, collecting line quads."""
+
+    def __init__(self, w: int, h: int, bg: tuple[int, int, int]):
+        self.img = Image.new("RGB", (w, h), bg)
+        self.draw = ImageDraw.Draw(self.img)
+        self.quads: list[np.ndarray] = []
+        self.texts: list[str] = []
+
+    def text(self, x: float, top: float, text: str, fonts: _Fonts, fill, label: bool = True) -> float:
+        """Draw ``text`` with its line box top at ``top``; returns the x after the last glyph."""
+        text = text.rstrip()
+        lead = len(text) - len(text.lstrip())
+        base = top + fonts.ascent
+        cx = x
+        x_first = None
+        for i, (run, f) in enumerate(fonts.runs(text)):
+            self.draw.text((cx, base), run, font=f, fill=fill, anchor="ls")
+            if x_first is None:
+                x_first = cx + (f.getlength(run[:lead]) if lead and i == 0 else 0.0)
+            cx += f.getlength(run)
+        if label and text.strip():
+            x0 = x_first if x_first is not None else x
+            self.quads.append(np.array([[x0, top], [cx, top], [cx, top + fonts.height], [x0, top + fonts.height]],
+                                       np.float32))
+            self.texts.append(text.strip())
+        return cx
+
+    def vtext(self, x: float, top: float, text: str, fonts: _Fonts, fill, step: float) -> float:
+        """Vertical Chinese: one glyph under the other, each in an em square ``step`` high."""
+        f = fonts.fc
+        y = top
+        for ch in text:
+            self.draw.text((x + fonts.size / 2, y + step / 2), ch, font=f, fill=fill, anchor="mm")
+            y += step
+        self.quads.append(np.array([[x, top], [x + fonts.size, top], [x + fonts.size, y], [x, y]], np.float32))
+        self.texts.append(text)
+        return y
+
+
+def _faces(rng: random.Random) -> tuple[Face, Face | None]:
+    faces = all_faces()
+    cjk = [f for f in faces if f.cjk]
+    latin = [f for f in faces if not f.cjk and "Oblique" not in f.name and "Italic" not in f.name]
+    face = rng.choice(cjk)
+    lat = rng.choice(latin) if latin and rng.random() < 0.5 else None
+    return face, lat
+
+
+def _fonts_for_height(face: Face, latin: Face | None, line_h: float) -> _Fonts:
+    """Fonts whose line box is about ``line_h`` pixels tall."""
+    f = face.font(100)
+    a, d = f.getmetrics()
+    size = max(8, int(round(line_h * 100 / max(1, a + d))))
+    return _Fonts(face, latin, size)
+
+
+def _line_height(rng: random.Random, lo: float = 16, hi: float = 60) -> float:
+    return math.exp(rng.uniform(math.log(lo), math.log(hi)))
+
+
+def _wrap(text: str, fonts: _Fonts, width: float, first_indent: float) -> list[tuple[str, float]]:
+    """Greedy line breaking by glyph advances; returns (line text, x offset) pairs."""
+    lines: list[tuple[str, float]] = []
+    cur, w, indent = "", 0.0, first_indent
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        cw = fonts.width(ch)
+        if w + cw > width - indent and cur:
+            # don't break inside a Latin word when possible
+            if ch.isascii() and ch.isalnum() and " " in cur[-20:]:
+                k = cur.rfind(" ")
+                rest = cur[k + 1 :]
+                cur = cur[:k]
+                i -= len(rest)
+            lines.append((cur, indent))
+            cur, w, indent = "", 0.0, 0.0
+            if ch == " ":
+                i += 1
+                continue
+            continue
+        cur += ch
+        w += cw
+        i += 1
+    if cur.strip():
+        lines.append((cur, indent))
+    return lines
+
+
+def _ink(rng: random.Random, bg: tuple[int, int, int]) -> tuple[int, int, int]:
+    lum = sum(bg) / 3
+    if lum > 128:
+        base = rng.randint(0, 70)
+        if rng.random() < 0.15:
+            return (rng.randint(0, 160), rng.randint(0, 100), rng.randint(0, 160))
+        return (base, base, base + rng.randint(0, 20))
+    v = rng.randint(190, 255)
+    return (v, v, v - rng.randint(0, 30))
+
+
+def _paper(rng: random.Random) -> tuple[int, int, int]:
+    if rng.random() < 0.7:
+        v = rng.randint(240, 255)
+        return (v, v, v)
+    v = rng.randint(215, 250)
+    return (v, v - rng.randint(0, 10), v - rng.randint(0, 25))
+
+
+# ------------------------------------------------------------------------------------- documents
+
+
+def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
+    W = rng.randint(800, 1500)
+    H = int(W * (rng.uniform(1.3, 1.45) if rng.random() < 0.6 else rng.uniform(0.4, 1.2)))
+    bg = _paper(rng)
+    cv = _Canvas(W, H, bg)
+    ink = _ink(rng, bg)
+    face, latin = _faces(rng)
+    line_h = _line_height(rng, 16, 52)
+    body = _fonts_for_height(face, latin, line_h)
+    pitch = line_h * rng.uniform(1.0, 1.6)
+    para_gap = line_h * rng.uniform(0.0, 0.9)
+    mx = int(W * rng.uniform(0.03, 0.12))
+    my = int(H * rng.uniform(0.02, 0.08))
+    ncol = 2 if rng.random() < 0.25 else 1
+    gutter = rng.uniform(0.03, 0.07) * W
+    colw = (W - 2 * mx - (ncol - 1) * gutter) / ncol
+    indent_chars = rng.choice([0, 2, 2, 2])
+    head_face = face if rng.random() < 0.7 else rng.choice([f for f in all_faces() if f.cjk])
+    y_top, y_bot = my, H - my
+    # header / footer
+    if rng.random() < 0.25:
+        small = _fonts_for_height(face, latin, max(14, line_h * rng.uniform(0.6, 0.9)))
+        cv.text(mx, y_top, s.line(4, 20), small, ink)
+        if rng.random() < 0.5:
+            cv.text(W - mx - small.text_width(t := s.line(2, 10)), y_top, t, small, ink)
+        y_top += small.height + 4
+        cv.draw.line([(mx, y_top), (W - mx, y_top)], fill=ink, width=1)
+        y_top += line_h * 0.8
+    if rng.random() < 0.4:
+        small = _fonts_for_height(face, latin, max(14, line_h * rng.uniform(0.6, 0.9)))
+        num = rng.choice([str(rng.randint(1, 400)), f"- {rng.randint(1, 400)} -", f"第 {rng.randint(1, 99)} 页"])
+        x = rng.choice([mx, (W - small.text_width(num)) / 2, W - mx - small.text_width(num)])
+        y_bot -= small.height
+        cv.text(x, y_bot, num, small, ink)
+        y_bot -= line_h
+    for col in range(ncol):
+        x0 = mx + col * (colw + gutter)
+        y = y_top + (rng.uniform(0, line_h * 3) if col else 0)
+        first = True
+        while y < y_bot - line_h:
+            r = rng.random()
+            if first and rng.random() < 0.6 or r < 0.1:
+                y = _heading(cv, rng, s, head_face, latin, line_h, x0, y, colw, ink, y_bot)
+            elif r < 0.62:
+                y = _paragraph(cv, rng, s, body, x0, y, colw, ink, pitch, indent_chars, y_bot)
+            elif r < 0.72:
+                y = _list(cv, rng, s, body, x0, y, colw, ink, pitch, y_bot)
+            elif r < 0.83:
+                y = _table(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot)
+            elif r < 0.89:
+                y = _code(cv, rng, s, line_h, x0, y, colw, ink, y_bot)
+            else:
+                y = _figure(cv, rng, s, body, x0, y, colw, ink, y_bot)
+            y += para_gap
+            first = False
+    if rng.random() < 0.08:
+        _stamp(cv, rng, s, face, W, H)
+    return cv
+
+
+def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
+    hf = _fonts_for_height(face, latin, min(75, line_h * rng.uniform(1.05, 1.8)))
+    y += line_h * rng.uniform(0.2, 1.0)
+    if y + hf.height > y_bot:
+        return y_bot
+    num = rng.choice(["", "", f"{rng.randint(1, 12)}.{rng.randint(1, 9)}. ", f"{rng.randint(1, 12)}. ",
+                      f"第{rng.choice('一二三四五六七八九十')}章 ", f"{rng.randint(1, 9)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}. "])
+    text = hf.clean(num + s.line(2, 16))
+    while text and hf.text_width(text) > colw:
+        text = text[:-1]
+    if not text.strip():
+        return y
+    x = x0 + (colw - hf.text_width(text)) / 2 if rng.random() < 0.3 else x0
+    cv.text(x, y, text, hf, ink)
+    return y + hf.height + line_h * rng.uniform(0.3, 0.9)
+
+
+def _paragraph(cv, rng, s, fonts: _Fonts, x0, y, colw, ink, pitch, indent_chars, y_bot) -> float:
+    text = fonts.clean(s.paragraph(rng.randint(10, 260)))
+    if not text.strip():
+        return y
+    indent = indent_chars * fonts.size
+    for line, off in _wrap(text, fonts, colw, indent):
+        if y + fonts.height > y_bot:
+            return y_bot
+        cv.text(x0 + off, y, line, fonts, ink)
+        y += pitch
+    return y
+
+
+def _list(cv, rng, s, fonts: _Fonts, x0, y, colw, ink, pitch, y_bot) -> float:
+    style = rng.choice(["•", "-", "num", "paren", "·"])
+    for k in range(rng.randint(2, 6)):
+        mark = {"num": f"{k + 1}.", "paren": f"（{k + 1}）"}.get(style, style)
+        text = fonts.clean(s.paragraph(rng.randint(4, 80)))
+        ind = fonts.size * rng.choice([0, 1, 2])
+        for j, (line, _) in enumerate(_wrap(mark + " " + text, fonts, colw - ind - fonts.size, 0)):
+            if y + fonts.height > y_bot:
+                return y_bot
+            cv.text(x0 + ind + (fonts.size * 1.5 if j else 0), y, line, fonts, ink)
+            y += pitch
+    return y
+
+
+def _table(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
+    fonts = _fonts_for_height(face, latin, line_h * rng.uniform(0.75, 1.0))
+    ncols = rng.randint(2, 5)
+    nrows = rng.randint(2, 8)
+    pad = rng.uniform(3, 12)
+    row_h = fonts.height + 2 * pad
+    if y + row_h * 2 > y_bot:
+        return y_bot
+    weights = [rng.uniform(0.6, 1.6) for _ in range(ncols)]
+    tw = colw * rng.uniform(0.7, 1.0)
+    widths = [tw * w / sum(weights) for w in weights]
+    grid = rng.random() < 0.6
+    ys = [y]
+    for r in range(nrows):
+        if y + row_h > y_bot:
+            break
+        cx = x0
+        for c in range(ncols):
+            t = s.number() if rng.random() < 0.35 and r else s.line(1, 10)
+            t = fonts.clean(t)
+            while t and fonts.text_width(t) > widths[c] - 2 * pad:
+                t = t[:-1]
+            if t.strip():
+                cv.text(cx + pad, y + pad, t, fonts, ink)
+            cx += widths[c]
+        y += row_h
+        ys.append(y)
+    lw = rng.choice([1, 1, 2])
+    for k, yy in enumerate(ys):
+        if grid or k in (0, 1, len(ys) - 1):
+            cv.draw.line([(x0, yy), (x0 + tw, yy)], fill=ink, width=lw)
+    if grid:
+        cx = x0
+        for c in range(ncols + 1):
+            cv.draw.line([(cx, ys[0]), (cx, ys[-1])], fill=ink, width=lw)
+            if c < ncols:
+                cx += widths[c]
+    return y + line_h * 0.5
+
+
+def _code(cv, rng, s, line_h, x0, y, colw, ink, y_bot) -> float:
+    mono = [f for f in all_faces() if "Mono" in f.name and not f.cjk]
+    if not mono:
+        return y
+    fonts = _fonts_for_height(rng.choice([f for f in all_faces() if f.cjk]), rng.choice(mono), line_h * 0.85)
+    fonts.fc = fonts.fl  # ASCII only
+    n = rng.randint(1, 6)
+    h = n * fonts.height * 1.1 + 12
+    if y + h > y_bot:
+        return y_bot
+    if rng.random() < 0.6:
+        shade = tuple(max(0, c - rng.randint(8, 25)) for c in cv.img.getpixel((int(x0), int(y))))
+        cv.draw.rectangle([x0, y, x0 + colw, y + h], fill=shade)
+    yy = y + 6
+    for _ in range(n):
+        t = "".join(c for c in (("  " * rng.randint(0, 3)) + s.code() + " " + s.en_sentence(30)) if c.isascii())
+        while t and fonts.text_width(t) > colw - 12:
+            t = t[:-1]
+        if t.strip():
+            cv.text(x0 + 6, yy, t, fonts, ink)
+        yy += fonts.height * 1.1
+    return y + h
+
+
+def _figure(cv, rng, s, fonts, x0, y, colw, ink, y_bot) -> float:
+    h = rng.uniform(0.15, 0.4) * colw
+    if y + h + fonts.height > y_bot:
+        return y_bot
+    w = colw * rng.uniform(0.4, 0.9)
+    fx = x0 + (colw - w) / 2
+    patch = _texture(rng, int(w), int(h))
+    cv.img.paste(Image.fromarray(patch), (int(fx), int(y)))
+    y += h + 6
+    cap = fonts.clean(rng.choice(["图", "Figure ", "表"]) + f"{rng.randint(1, 20)} " + s.line(2, 14))
+    while cap and fonts.text_width(cap) > colw:
+        cap = cap[:-1]
+    if cap.strip():
+        cv.text(x0 + (colw - fonts.text_width(cap)) / 2, y, cap, fonts, ink)
+    return y + fonts.height
+
+
+def _stamp(cv, rng, s, face, W, H):
+    """A red seal: ring and text (not labelled: curved text is not a line)."""
+    r = rng.randint(50, 110)
+    cx, cy = rng.randint(r, max(r + 1, W - r)), rng.randint(r, max(r + 1, H - r))
+    col = (rng.randint(180, 230), rng.randint(0, 60), rng.randint(0, 60))
+    over = Image.new("RGBA", cv.img.size, (0, 0, 0, 0))
+    d = ImageDraw.Draw(over)
+    d.ellipse([cx - r, cy - r, cx + r, cy + r], outline=col + (170,), width=rng.randint(3, 6))
+    f = face.font(max(10, r // 4))
+    text = "".join(c for c in s.zh_sentence(8) if c in face.coverage)[:8]
+    for i, ch in enumerate(text):
+        a = math.pi * (1.2 - 1.4 * i / max(1, len(text) - 1))
+        d.text((cx + 0.7 * r * math.cos(a), cy - 0.7 * r * math.sin(a)), ch, font=f, fill=col + (170,), anchor="mm")
+    d.text((cx, cy), "★", font=f, fill=col + (170,), anchor="mm")
+    cv.img.paste(over, (0, 0), over)
+
+
+# ------------------------------------------------------------------------------ other page kinds
+
+
+def _receipt(rng: random.Random, s: TextSampler) -> _Canvas:
+    W = rng.randint(380, 720)
+    face, latin = _faces(rng)
+    line_h = _line_height(rng, 16, 34)
+    fonts = _fonts_for_height(face, latin, line_h)
+    pitch = line_h * rng.uniform(1.05, 1.5)
+    n = rng.randint(10, 35)
+    H = int(n * pitch * 1.2 + 4 * line_h)
+    bg = _paper(rng)
+    cv = _Canvas(W, H, bg)
+    ink = _ink(rng, bg)
+    m = rng.randint(12, 40)
+    y = m
+    big = _fonts_for_height(face, latin, line_h * 1.4)
+    title = big.clean(s.line(2, 10))
+    if title.strip():
+        cv.text((W - big.text_width(title)) / 2, y, title, big, ink)
+    y += big.height + pitch * 0.5
+    while y < H - m - fonts.height:
+        r = rng.random()
+        if r < 0.12:
+            yy = y + fonts.height / 2
+            if rng.random() < 0.5:
+                for xx in range(m, W - m, 10):
+                    cv.draw.line([(xx, yy), (xx + 5, yy)], fill=ink, width=1)
+            else:
+                cv.draw.line([(m, yy), (W - m, yy)], fill=ink, width=1)
+            y += pitch * 0.7
+            continue
+        left = fonts.clean(s.line(2, 12) + ("：" if rng.random() < 0.3 else ""))
+        right = fonts.clean(s.number())
+        while left and fonts.text_width(left) > (W - 2 * m) * 0.6:
+            left = left[:-1]
+        while right and fonts.text_width(right) > (W - 2 * m) * 0.35:
+            right = right[:-1]
+        if left.strip():
+            cv.text(m, y, left, fonts, ink)
+        if right.strip() and rng.random() < 0.8:
+            cv.text(W - m - fonts.text_width(right), y, right, fonts, ink)
+        y += pitch
+    return cv
+
+
+def _screen(rng: random.Random, s: TextSampler) -> _Canvas:
+    W, H = rng.randint(700, 1500), rng.randint(500, 1100)
+    dark = rng.random() < 0.3
+    bg = (rng.randint(20, 50),) * 3 if dark else (rng.randint(235, 255),) * 3
+    cv = _Canvas(W, H, bg)
+    ink = _ink(rng, bg)
+    face, latin = _faces(rng)
+    line_h = _line_height(rng, 16, 36)
+    fonts = _fonts_for_height(face, latin, line_h)
+    bar_h = int(line_h * rng.uniform(1.6, 2.4))
+    bar = (rng.randint(0, 255), rng.randint(0, 255), rng.randint(0, 255))
+    cv.draw.rectangle([0, 0, W, bar_h], fill=bar)
+    bink = (255, 255, 255) if sum(bar) < 380 else (0, 0, 0)
+    t = fonts.clean(s.line(2, 16))
+    if t.strip():
+        cv.text(line_h, (bar_h - fonts.height) / 2, t, fonts, bink)
+    side = 0
+    if rng.random() < 0.5:
+        side = int(W * rng.uniform(0.15, 0.28))
+        sbg = tuple(max(0, min(255, c + rng.randint(-25, 25))) for c in bg)
+        cv.draw.rectangle([0, bar_h, side, H], fill=sbg)
+        y = bar_h + line_h
+        while y < H - line_h * 2:
+            t = fonts.clean(s.line(2, 8))
+            while t and fonts.text_width(t) > side - line_h:
+                t = t[:-1]
+            if t.strip():
+                cv.text(line_h * 0.6, y, t, fonts, ink)
+            y += line_h * rng.uniform(1.5, 2.5)
+    x0 = side + line_h
+    y = bar_h + line_h
+    colw = W - x0 - line_h
+    while y < H - line_h * 2:
+        r = rng.random()
+        if r < 0.2:  # button
+            t = fonts.clean(s.line(2, 6))
+            if not t.strip():
+                continue
+            bw = fonts.text_width(t) + line_h
+            col = (rng.randint(0, 200), rng.randint(0, 200), rng.randint(0, 255))
+            cv.draw.rounded_rectangle([x0, y, x0 + bw, y + fonts.height * 1.5], radius=6, fill=col)
+            cv.text(x0 + line_h / 2, y + fonts.height * 0.25, t, fonts, (255, 255, 255))
+            y += fonts.height * 2.2
+        else:
+            y = _paragraph(cv, rng, s, fonts, x0, y, colw, ink, line_h * rng.uniform(1.1, 1.6), 0, H - line_h)
+            y += line_h * 0.6
+    return cv
+
+
+def _texture(rng: random.Random, w: int, h: int) -> np.ndarray:
+    """A photo-like background: colour gradient, blurred blobs, noise."""
+    nrng = np.random.default_rng(rng.getrandbits(32))
+    c0, c1 = nrng.integers(0, 256, 3), nrng.integers(0, 256, 3)
+    t = np.linspace(0, 1, max(1, w), dtype=np.float32)[None, :, None]
+    img = (c0 * (1 - t) + c1 * t) * np.ones((max(1, h), 1, 1), np.float32)
+    small = nrng.normal(0, rng.uniform(5, 30), (max(2, h // rng.randint(16, 96)), max(2, w // rng.randint(16, 96)), 3)).astype(np.float32)
+    img += cv2.resize(small, (max(1, w), max(1, h)), interpolation=cv2.INTER_CUBIC)
+    for _ in range(rng.randint(0, 6)):
+        col = nrng.integers(0, 256, 3).tolist()
+        cv2.ellipse(img, (rng.randint(0, w), rng.randint(0, h)), (rng.randint(5, max(6, w // 3)),
+                    rng.randint(5, max(6, h // 3))), rng.uniform(0, 180), 0, 360, col, -1)
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(1, 6))
+    img += nrng.normal(0, rng.uniform(2, 12), img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
+    W, H = rng.randint(600, 1400), rng.randint(500, 1200)
+    cv = _Canvas(W, H, (255, 255, 255))
+    cv.img = Image.fromarray(_texture(rng, W, H))
+    cv.draw = ImageDraw.Draw(cv.img)
+    occupied: list[tuple[float, float, float, float]] = []
+    for _ in range(rng.randint(2, 14)):
+        face, latin = _faces(rng)
+        line_h = _line_height(rng, 16, 90)
+        fonts = _fonts_for_height(face, latin, line_h)
+        vertical = rng.random() < 0.2
+        text = fonts.clean(s.zh_sentence(rng.randint(2, 10)) if vertical else s.line(1, 20)).strip()
+        if vertical:
+            text = "".join(c for c in text if c != " " and not c.isascii())
+        if not text:
+            continue
+        # the line drawn on its own RGBA layer, rotated, pasted where it fits
+        layer = _Canvas(1, 1, (0, 0, 0))
+        if vertical:
+            step = fonts.size * rng.uniform(1.0, 1.25)
+            lw, lh = int(fonts.size + 4), int(step * len(text) + 4)
+        else:
+            lw, lh = int(fonts.text_width(text) + 4), int(fonts.height + 4)
+        if lw > W * 0.95 or lh > H * 0.95:
+            continue
+        layer.img = Image.new("RGBA", (lw, lh), (0, 0, 0, 0))
+        layer.draw = ImageDraw.Draw(layer.img)
+        if vertical:
+            layer.vtext(2, 2, text, fonts, (255, 255, 255, 255), step)
+        else:
+            layer.text(2, 2, text, fonts, (255, 255, 255, 255))
+        if not layer.quads:
+            continue
+        ang = 0.0 if rng.random() < 0.4 else rng.uniform(-25, 25) if rng.random() < 0.9 else rng.uniform(-60, 60)
+        m = cv2.getRotationMatrix2D((lw / 2, lh / 2), ang, 1.0)
+        cos, sin = abs(m[0, 0]), abs(m[0, 1])
+        nw, nh = int(lh * sin + lw * cos) + 2, int(lh * cos + lw * sin) + 2
+        m[0, 2] += nw / 2 - lw / 2
+        m[1, 2] += nh / 2 - lh / 2
+        if nw >= W or nh >= H:
+            continue
+        for _try in range(10):
+            px, py = rng.randint(0, W - nw), rng.randint(0, H - nh)
+            if all(px + nw < a or px > c or py + nh < b or py > d for a, b, c, d in occupied):
+                break
+        else:
+            continue
+        occupied.append((px, py, px + nw, py + nh))
+        arr = cv2.warpAffine(np.asarray(layer.img), m, (nw, nh), flags=cv2.INTER_LINEAR)
+        mask = Image.fromarray(arr[..., 3])
+        local = np.asarray(cv.img)[py : py + nh, px : px + nw].reshape(-1, 3).mean(0)
+        lum = float(local.mean())
+        hue = np.array([rng.randint(0, 255) for _ in range(3)], np.float32)
+        col = hue * 0.35 + (200 if lum < 120 else 15) * 0.65 if rng.random() < 0.8 else hue
+        col = tuple(int(c) for c in col)
+        if rng.random() < 0.3:  # shadow for legibility
+            cv.img.paste(tuple(255 - c for c in col), (px + 2, py + 2), mask)
+        cv.img.paste(col, (px, py), mask)
+        q = _affine(layer.quads[0], m) + np.float32([px, py])
+        cv.quads.append(q)
+        cv.texts.append(layer.texts[0])
+    return cv
+
+
+# ----------------------------------------------------------------------------- geometry + main
+
+
+def _affine(q: np.ndarray, m: np.ndarray) -> np.ndarray:
+    return (np.hstack([q, np.ones((len(q), 1), np.float32)]) @ m.T).astype(np.float32)
+
+
+def _rotate_page(img: np.ndarray, quads: list[np.ndarray], deg: float, border) -> tuple[np.ndarray, list]:
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    return out, [_affine(q, m) for q in quads]
+
+
+def _perspective_page(img: np.ndarray, quads: list[np.ndarray], rng: random.Random, strength: float,
+                      border) -> tuple[np.ndarray, list]:
+    h, w = img.shape[:2]
+    d = strength * min(h, w)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = src + np.float32([[rng.uniform(-d, d), rng.uniform(-d, d)] for _ in range(4)])
+    m = cv2.getPerspectiveTransform(src, dst)
+    out = cv2.warpPerspective(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                              borderValue=border)
+    return out, [cv2.perspectiveTransform(q[None], m)[0].astype(np.float32) for q in quads]
+
+
+def _keep_quads(quads, texts, w, h) -> tuple[list, list]:
+    """Drop quads that left the image (after warps); clip the rest."""
+    kq, kt = [], []
+    for q, t in zip(quads, texts):
+        cx, cy = q[:, 0].mean(), q[:, 1].mean()
+        if 0 <= cx < w and 0 <= cy < h:
+            kq.append(np.clip(q, [0, 0], [w - 1, h - 1]).astype(np.float32))
+            kt.append(t)
+    return kq, kt
+
+
+_SAMPLER: dict[int, TextSampler] = {}
+
+
+def render_page(seed: int, index: int, kind: str | None = None) -> Page:
+    """Page ``index`` of the stream ``seed`` (always the same page for the same pair)."""
+    rng = random.Random(seed * 1_000_003 + index * 7_919 + 17)
+    s = _SAMPLER.get(0)
+    if s is None:
+        s = _SAMPLER[0] = TextSampler(rng)
+    s.rng = rng
+    if kind is None:
+        kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+    cv = {"doc": _doc, "receipt": _receipt, "screen": _screen, "scene": _scene}[kind](rng, s)
+    img = np.asarray(cv.img.convert("RGB")).copy()
+    quads, texts = cv.quads, cv.texts
+    border = tuple(int(v) for v in img[2, 2])
+    if kind in ("doc", "receipt") and rng.random() < 0.6:
+        img, quads = _rotate_page(img, quads, rng.uniform(-2.5, 2.5) if rng.random() < 0.85 else
+                                  rng.uniform(-8, 8), border)
+    if kind in ("receipt", "scene") and rng.random() < 0.5 or kind == "doc" and rng.random() < 0.08:
+        img, quads = _perspective_page(img, quads, rng, rng.uniform(0.02, 0.08), border)
+    if kind != "screen":
+        img = degrade.scan_and_photo(img, rng, p=1.0 if rng.random() < 0.7 else 0.3)
+    elif rng.random() < 0.3:
+        img = degrade.jpeg(img, rng)
+    quads, texts = _keep_quads(quads, texts, img.shape[1], img.shape[0])
+    return Page(img, quads, texts, kind)
+
+
+def draw_quads(page: Page) -> np.ndarray:
+    """The page with its quads drawn in red (for looking at samples)."""
+    out = page.image.copy()
+    for q in page.quads:
+        cv2.polylines(out, [q.round().astype(np.int32)], True, (255, 0, 0), 1)
+    return out

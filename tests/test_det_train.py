@@ -1,0 +1,173 @@
+"""Detector training side: synthetic pages, targets, tiny training runs, exact resume, ONNX export, and
+the CTPN line builder. CPU only, a few seconds each."""
+
+from __future__ import annotations
+
+import argparse
+import random
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from shizi.detection.ctpn import build_lines, fit_line, nms  # noqa: E402
+
+
+def _det_args(tmp_path, arch, steps, **kw):
+    from shizi.train import det
+
+    p = argparse.ArgumentParser()
+    det.add_args(p)
+    args = p.parse_args(["--arch", arch, "--out", str(tmp_path), "--steps", str(steps), "--batch", "2",
+                         "--size", "128", "--crops-per-page", "4", "--workers", "0", "--ckpt-every", "1",
+                         "--log-every", "1", "--warmup", "2", "--threads", "1"])
+    for k, v in kw.items():
+        setattr(args, k, v)
+    return args
+
+
+def test_page_quads_lie_on_drawn_text():
+    from shizi.synth import pages
+    from shizi.synth.corpus import TextSampler
+
+    rng = random.Random(3)
+    s = TextSampler(rng)
+    cv = pages._Canvas(700, 500, (255, 255, 255))
+    face, latin = pages._faces(rng)
+    fonts = pages._fonts_for_height(face, latin, 30)
+    y = 30.0
+    while len(cv.quads) < 3:
+        y = pages._paragraph(cv, rng, s, fonts, 40, y, 600, (0, 0, 0), 36, 2, 470) + 10
+    assert len(cv.quads) >= 3
+    ink = np.asarray(cv.img.convert("L")) < 128
+    inside = np.zeros_like(ink)
+    import cv2
+
+    for q in cv.quads:
+        m = np.zeros(ink.shape, np.uint8)
+        cv2.fillPoly(m, [q.round().astype(np.int32)], 1)
+        box_ink = ink & (m > 0)
+        assert box_ink.sum() > 0.02 * m.sum()  # the box holds text
+        cols = np.nonzero(box_ink.any(0))[0]
+        h = q[2, 1] - q[0, 1]
+        assert abs(cols.min() - q[0, 0]) < 0.35 * h and abs(cols.max() - q[1, 0]) < 0.35 * h  # first/last glyph
+        inside |= cv2.dilate(m, np.ones((3, 3), np.uint8)) > 0
+    assert (ink & ~inside).sum() <= 0.002 * ink.sum()  # all the ink is in some line box
+
+
+def test_render_page_deterministic_and_in_bounds():
+    from shizi.synth.pages import render_page
+
+    a, b = render_page(5, 2), render_page(5, 2)
+    assert np.array_equal(a.image, b.image) and len(a.quads) == len(b.quads) > 0
+    h, w = a.image.shape[:2]
+    for q in a.quads:
+        assert q.shape == (4, 2) and (q[:, 0] >= 0).all() and (q[:, 0] < w).all() and (q[:, 1] < h).all()
+    scene = render_page(5, 3, kind="scene")
+    assert scene.image.ndim == 3 and scene.image.dtype == np.uint8
+
+
+def test_db_targets_shrink_inside_quad():
+    from shizi.train.det_data import db_targets
+
+    q = np.float32([[10, 20], [110, 20], [110, 50], [10, 50]])
+    gt, mask, th, th_mask = db_targets([q], 80, 128)
+    ys, xs = np.nonzero(gt)
+    assert ys.min() > 20 and ys.max() < 50 and xs.min() > 10 and xs.max() < 110
+    assert 0.3 - 1e-6 <= th.min() and th.max() <= 0.7 + 1e-6 and th_mask.sum() > gt.sum()
+
+
+def test_ctpn_targets_cover_line():
+    from shizi.train.det_data import ctpn_targets
+
+    q = np.float32([[20, 40], [200, 40], [200, 70], [20, 70]])
+    label, regr, rmask, side, smask = ctpn_targets([q], 128, 256)
+    cols = np.nonzero((label == 1).any(axis=(0, 2)))[0]
+    assert cols.min() <= 2 and cols.max() >= 11
+    assert smask.sum() > 0 and rmask.sum() == (label == 1).sum()
+
+
+@pytest.mark.parametrize("arch", ["db", "ctpn"])
+def test_tiny_training_loss_decreases(arch):
+    from shizi.train.det import ctpn_loss, db_loss
+    from shizi.train.det_data import DetPages, collate
+    from shizi.train.nets.detection import build
+
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    data = DetPages(7, arch, size=128, crops_per_page=4)
+    batch = collate([data[i] for i in range(2)])
+    model = build(arch)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    loss_fn = db_loss if arch == "db" else ctpn_loss
+    losses = []
+    for _ in range(8):
+        loss, _ = loss_fn(model(batch[0]), *batch[1:])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert min(losses[-3:]) < losses[0]
+
+
+def test_resume_is_exact(tmp_path):
+    from shizi.train import checkpoint, det
+
+    det.train(_det_args(tmp_path / "a", "db", 3))
+    det.train(_det_args(tmp_path / "b", "db", 3, until=2))
+    det.train(_det_args(tmp_path / "b", "db", 3, resume=True))
+    wa = checkpoint.load_weights(tmp_path / "a" / "weights.pt")
+    wb = checkpoint.load_weights(tmp_path / "b" / "weights.pt")
+    assert wa["step"] == wb["step"] == 3
+    for k in wa["model"]:
+        assert torch.equal(wa["model"][k], wb["model"][k]), k
+
+
+@pytest.mark.parametrize("arch", ["db", "ctpn"])
+def test_export_and_runtime(tmp_path, arch):
+    from shizi.detection import load_detector
+    from shizi.train import checkpoint
+    from shizi.train.export import export_detector
+    from shizi.train.nets.detection import CTPN_ANCHORS, build
+
+    torch.manual_seed(0)
+    model = build(arch)
+    meta = {"arch": arch, "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "max_side": 640,
+            "anchor_heights": CTPN_ANCHORS, "stride": 16}
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    checkpoint.save(tmp_path / "run", model, meta, opt, checkpoint.warmup_cosine(opt, 1, 2), 0)
+    onnx_path = export_detector(tmp_path / "run" / "weights.pt", tmp_path / f"det_{arch}")  # checks vs torch
+    assert onnx_path.stat().st_size < 16 * 2**20
+    det = load_detector(tmp_path / f"det_{arch}")
+    img = np.full((300, 500, 3), 255, np.uint8)
+    img[100:130, 50:400] = 0
+    d = det.detect(img)
+    assert len(d.polygons) == len(d.scores)
+
+
+def _line_proposals(x0, x1, top, h, slope=0.0, step=16):
+    boxes = []
+    for x in range(x0, x1, step):
+        y = top + slope * (x - x0)
+        boxes.append([x, y, x + 15, y + h])
+    return boxes
+
+
+def test_ctpn_line_joining():
+    b1 = _line_proposals(32, 320, 40, 30)  # a line
+    b2 = _line_proposals(32, 200, 90, 28, slope=0.05)  # a slightly rising second line below
+    b3 = _line_proposals(400, 560, 40, 30)  # same row as b1 but far right: a separate column
+    boxes = np.float32(b1 + b2 + b3)
+    scores = np.linspace(0.8, 0.99, len(boxes)).astype(np.float32)
+    perm = np.random.default_rng(0).permutation(len(boxes))  # order must not matter
+    lines = build_lines(boxes[perm], scores[perm], max_gap=1.5)
+    groups = sorted(sorted(int(perm[i]) for i in ln) for ln in lines)
+    n1, n2 = len(b1), len(b2)
+    assert groups == [list(range(n1)), list(range(n1, n1 + n2)), list(range(n1 + n2, len(boxes)))]
+    quad = fit_line(np.float32(b2))
+    assert abs(quad[0, 0] - 32) < 1 and abs(quad[1, 0] - (32 + 16 * (len(b2) - 1) + 15)) < 1
+    assert abs((quad[3, 1] - quad[0, 1]) - 28) < 1.5
+    assert quad[1, 1] > quad[0, 1]  # slope kept
+    keep = nms(np.float32([[0, 0, 15, 30], [0, 2, 15, 31], [0, 60, 15, 90]]), np.float32([0.9, 0.8, 0.7]), 0.5)
+    assert sorted(keep.tolist()) == [0, 2]
