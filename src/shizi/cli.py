@@ -299,11 +299,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- eval
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="score models on a labeled set (page CER + detection P/R/H-mean, or line CER)",
+        description="Score the reader on a labels.jsonl set in the format of shared/eval: page sets "
+        "({image, lines:[{text, box|poly}]}) give page CER and detection precision/recall/H-mean at IoU 0.5; "
+        "line sets ({image, text}) give line CER (recognition only).",
+    )
+    p.add_argument("labels", type=Path, help="labels.jsonl (image paths relative to its folder)")
+    p.add_argument("--det", metavar="NAME", help="detection model name or folder")
+    p.add_argument("--rec", metavar="NAME", help="recognition model name or folder")
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: 1)")
+    p.add_argument("--limit", type=int, help="only the first N items")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.set_defaults(func=cmd_eval)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, load_labels
+    from .reader import Reader
+
+    if not args.labels.is_file():
+        raise UsageError(f"{args.labels}: no such labels file")
+    line_set = "lines" not in load_labels(args.labels)[0]
+    reader = Reader(detector=False if line_set else args.det, recognizer=args.rec, threads=args.threads)
+    res = evaluate(reader, args.labels, limit=args.limit)
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{res['set']}: {res['n']} {res['kind']}s, "
+          f"CER {res['cer']:.4f} ({res['errors']}/{res['ref_chars']}), median {res['seconds_median'] * 1000:.1f} ms per {res['kind']}")
+    if "hmean" in res:
+        print(f"detection @IoU0.5: precision {res['precision']:.4f} recall {res['recall']:.4f} "
+              f"H-mean {res['hmean']:.4f}")
+    for f in res["failed"]:
+        print(f"failed: {f['file']}: {f['error']}", file=sys.stderr)
+    return 1 if res["failed"] else 0
+
+
 # ----------------------------------------------------------------------------- main
 
 #: Subcommand registrars: each adds one subparser with ``set_defaults(func=...)``.
 #: Adding a subcommand (e.g. ``serve``, ``eval``) = one ``_add_x`` function appended here.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models, _add_serve]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models, _add_serve, _add_eval]
 
 
 def build_parser() -> argparse.ArgumentParser:
