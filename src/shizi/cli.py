@@ -332,7 +332,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(res, ensure_ascii=False, indent=2))
         return 0
     print(f"{res['set']}: {res['n']} {res['kind']}s, "
-          f"CER {res['cer']:.4f} ({res['errors']}/{res['ref_chars']}), median {res['seconds_median'] * 1000:.1f} ms per {res['kind']}")
+          f"CER {res['cer']:.4f} ({res['errors']}/{res['ref_chars']}), "
+          f"median {res['seconds_median'] * 1000:.1f} ms per {res['kind']}")
     if "hmean" in res:
         print(f"detection @IoU0.5: precision {res['precision']:.4f} recall {res['recall']:.4f} "
               f"H-mean {res['hmean']:.4f}")
