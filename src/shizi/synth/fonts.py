@@ -39,7 +39,9 @@ class Face:
         return _load(self.path, self.index, size)
 
 
-@lru_cache(maxsize=4096)
+# FreeType keeps a glyph cache per face and size; CJK faces grow it by megabytes, so only a few
+# faces stay open (loading one takes ~2 ms).
+@lru_cache(maxsize=24)
 def _load(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=size, index=index)
 
