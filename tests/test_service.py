@@ -164,6 +164,9 @@ def test_jpeg_raw_body_and_filename(client, tiny_reader):
     assert [ln["text"] for ln in r.json()["pages"][0]["lines"]] == ["中中", "中中中中", "中中中"]
     r2 = client.post("/v1/ocr", content=data)  # no content type, no name
     assert r2.status_code == 200 and r2.json()["file"] == "upload"
+    # curl --data-binary @scan.jpg sends application/x-www-form-urlencoded: still the raw file
+    r3 = client.post("/v1/ocr", content=data, headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r3.status_code == 200 and r3.json()["pages"] == r.json()["pages"]
 
 
 def test_pdf_and_multipage_tiff(client):
@@ -421,8 +424,12 @@ def test_no_models_installed_is_a_clear_error(tmp_path, monkeypatch):
         assert "no " in _error(c.post("/v1/ocr", content=_png(_page([1]))), 503)
 
 
-def test_serve_subcommand_is_registered():
+def test_serve_subcommand(tmp_path, monkeypatch, capsys):
     from shizi.cli import build_parser
 
     args = build_parser().parse_args(["serve", "--port", "9", "--workers", "3"])
     assert args.command == "serve" and args.port == 9 and args.workers == 3 and args.host == "127.0.0.1"
+    monkeypatch.setenv("SHIZI_MODEL_PATH", str(tmp_path))
+    monkeypatch.setattr("shizi.models.PACKAGE_DIR", tmp_path)
+    assert cli_main(["serve", "--port", "9"]) == 2  # no models: a clear error, no server
+    assert "model installed" in capsys.readouterr().err

@@ -504,11 +504,7 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
                 del body
                 if len(data) > c.max_upload_bytes:
                     raise ServiceError(413, _too_large(c.max_upload_bytes))
-            elif ctype.startswith("application/x-www-form-urlencoded"):
-                raise ServiceError(
-                    415, "send the file as multipart/form-data (field 'file') or as the raw body"
-                )
-            else:
+            else:  # any other type (curl --data-binary sends x-www-form-urlencoded): the raw file
                 data, name = body, filename or "upload"
             fmt = (format or opts.get("format") or "json").lower()
             if fmt == "jsonl":
