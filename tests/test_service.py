@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import threading
 import time
+import warnings
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -23,7 +24,10 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 
 import httpx  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
+
+with warnings.catch_warnings():  # starlette's note that its TestClient will move to httpx2
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
 
 from shizi.cli import main as cli_main  # noqa: E402
 from shizi.export import jsonl_record, to_text  # noqa: E402
