@@ -312,6 +312,34 @@ def test_limits_are_413_with_message(config):
         assert c.post("/v1/ocr", content=_png(_page([1]))).status_code == 200
 
 
+def _png_bomb(w: int, h: int) -> bytes:
+    """A tiny PNG whose header claims ``w`` x ``h`` pixels."""
+    import struct
+    import zlib
+
+    data = bytearray(_png(np.zeros((1, 1, 3), np.uint8)))
+    data[16:24] = struct.pack(">II", w, h)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])) & 0xFFFFFFFF)
+    return bytes(data)
+
+
+def test_bombs_are_413_before_decoding(client):
+    msg = _error(client.post("/v1/ocr", content=_png_bomb(100_000, 100_000)), 413)
+    assert "too many pixels" in msg
+    msg = _error(client.post("/v1/ocr", content=_png_bomb(8000, 6000)), 413)  # 48 MP > 40 MP default
+    assert "too many pixels" in msg and "40,000,000" in msg
+    from reportlab.pdfgen import canvas
+
+    b = io.BytesIO()
+    c = canvas.Canvas(b, pagesize=(14400, 14400))  # 200 x 200 inches
+    c.drawString(10, 10, "x")
+    c.showPage()
+    c.save()
+    huge = b.getvalue()
+    assert "too many pixels" in _error(client.post("/v1/ocr", content=huge), 413)
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
 # ----------------------------------------------------------------------------- pool: concurrency, 503, 504
 
 
