@@ -134,6 +134,8 @@ def test_web_page_and_static_files(client):
     for f in ("app.js", "style.css"):
         assert client.get(f"/static/{f}").status_code == 200
     assert client.get("/static/nope.js").status_code == 404
+    r = client.get("/sample.png")
+    assert r.status_code == 200 and r.content == SAMPLE.read_bytes()
 
 
 # ----------------------------------------------------------------------------- real inputs

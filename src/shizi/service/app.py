@@ -48,6 +48,7 @@ from ..errors import InputError, ModelError
 log = logging.getLogger("shizi.service")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample.png"
 FORMATS = ("json", "text", "hocr", "pdf")
 MEDIA = {
     "json": "application/json",
@@ -561,6 +562,12 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
     @app.get("/", include_in_schema=False)
     async def index():
         return FileResponse(STATIC_DIR / "index.html", media_type="text/html; charset=utf-8")
+
+    @app.get("/sample.png", include_in_schema=False)
+    async def sample():
+        if not SAMPLE.is_file():
+            raise ServiceError(404, "the bundled sample is not installed")
+        return FileResponse(SAMPLE, media_type="image/png")
 
     return app
 

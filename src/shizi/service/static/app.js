@@ -256,6 +256,15 @@
     const f = ev.dataTransfer && ev.dataTransfer.files && ev.dataTransfer.files[0];
     if (f) run(f);
   });
+  $("#try-sample").addEventListener("click", async () => {
+    try {
+      const resp = await fetch("sample.png");
+      if (!resp.ok) throw new Error(resp.status + " " + resp.statusText);
+      run(new File([await resp.blob()], "sample.png", { type: "image/png" }));
+    } catch (e) {
+      setStatus("出错 Error: " + e.message, "error");
+    }
+  });
   $("#copy").addEventListener("click", copyText);
   $("#dl-txt").addEventListener("click", () =>
     download(new Blob([state.text], { type: "text/plain;charset=utf-8" }), stem(state.file.name) + ".txt"));
