@@ -124,7 +124,9 @@ def test_healthz_models_openapi(client):
     assert {"format", "dpi", "det", "rec"} <= {p["name"] for p in op["parameters"]}
     assert {"413", "415", "422", "503", "504"} <= set(op["responses"])
     assert "/healthz" in spec["paths"] and "/v1/models" in spec["paths"]
-    assert client.get("/docs").status_code == 200
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert "cdn." not in docs.text  # offline: Swagger UI is served by the app itself
 
 
 def test_web_page_and_static_files(client):

@@ -178,3 +178,14 @@ def test_bundled_sample_and_broken_file(server, page, tmp_path):
     page.wait_for_selector("#status.error")
     msg = page.locator("#status").inner_text()
     assert "unsupported file type" in msg and "415" in msg
+
+
+def test_api_docs_render_offline(server, page):
+    def local_only(route):  # no CDN: anything not served by the app fails
+        return route.continue_() if route.request.url.startswith(server) else route.abort()
+
+    page.route("**/*", local_only)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert {"/v1/ocr", "/healthz", "/v1/models"} <= {p.replace("\u200b", "").strip() for p in paths}

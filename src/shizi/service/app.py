@@ -394,7 +394,12 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
         yield
         service.close()
 
-    app = FastAPI(
+    try:  # API docs (/docs, /redoc) from bundled Swagger UI / ReDoc files: they work offline
+        from fastapi_offline import FastAPIOffline as _FastAPI
+    except ImportError:  # plain FastAPI: the docs pages load Swagger UI from a CDN
+        _FastAPI = FastAPI
+
+    app = _FastAPI(
         lifespan=lifespan,
         title="shizi OCR",
         version=__version__,
