@@ -83,14 +83,15 @@ class Client:
         self.port, self.path, self.body, self.ctype = port, path, body, content_type
         self.conn: http.client.HTTPConnection | None = None
 
-    def post(self) -> tuple[int, float]:
+    def post(self) -> tuple[int, float, bytes]:
         t0 = time.perf_counter()
+        data = b""
         try:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(HOST, self.port, timeout=300)
             self.conn.request("POST", self.path, body=self.body, headers={"Content-Type": self.ctype})
             resp = self.conn.getresponse()
-            resp.read()
+            data = resp.read()
             status = resp.status
             if resp.getheader("connection", "").lower() == "close":
                 self.conn.close()
@@ -100,7 +101,7 @@ class Client:
             if self.conn is not None:
                 self.conn.close()
             self.conn = None
-        return status, time.perf_counter() - t0
+        return status, time.perf_counter() - t0, data
 
 
 def multipart(data: bytes, name: str) -> tuple[bytes, str]:
@@ -159,9 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         health = wait_ready(proc, port, log_path)
         rss_start = rss_mb(proc.pid)
         warm = Client(port, path, body, ctype)
-        warm_status = Counter(warm.post()[0] for _ in range(args.warmup))
-        if args.warmup and warm_status.get(200, 0) == 0:
-            sys.exit(f"load: warm-up requests failed: {dict(warm_status)}; see {log_path}")
+        status, _, reference = warm.post()  # every answer must equal this one (not checked for PDF)
+        if status != 200:
+            sys.exit(f"load: first request failed ({status}: {reference[:300]!r}); see {log_path}")
+        for _ in range(max(0, args.warmup - 1)):
+            warm.post()
         rss_before = rss_mb(proc.pid)
 
         def monitor():
@@ -179,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         counter = [0]
         latencies: list[float] = []
         statuses: Counter[int] = Counter()
+        mismatches = [0]
+        check = args.format != "pdf"
 
         def worker():
             client = Client(port, path, body, ctype)
@@ -187,11 +192,13 @@ def main(argv: list[str] | None = None) -> int:
                     if counter[0] >= args.requests:
                         return
                     counter[0] += 1
-                status, dt = client.post()
+                status, dt, answer = client.post()
                 with lock:
                     statuses[status] += 1
                     if status == 200:
                         latencies.append(dt)
+                        if check and answer != reference:
+                            mismatches[0] += 1
 
         t0 = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
@@ -231,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
         },
         "errors": errors,
+        "answers_differing_from_the_first": mismatches[0] if check else None,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "server_rss_mb": {
             "started": round(rss_start, 1),
@@ -248,13 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  models      {r['models']}")
     print(f"  throughput  {r['requests_per_s']:.2f} req/s  ({r['wall_s']:.1f} s)")
     print(f"  latency     p50 {lat['p50']} ms   p95 {lat['p95']} ms   max {lat['max']} ms")
-    print(f"  errors      {r['errors']}   statuses {r['statuses']}")
+    print(f"  errors      {r['errors']}   statuses {r['statuses']}   "
+          f"answers differing from the first: {r['answers_differing_from_the_first']}")  # fmt: skip
     print(f"  server RSS  before {m['before']} MB   after {m['after']} MB   peak {m['peak']} MB "
           f"(at start, before warm-up: {m['started']} MB)")  # fmt: skip
     print(f"  server alive after the run: {r['server_alive_after']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 0 if errors == 0 and report["server_alive_after"] else 1
+    ok = errors == 0 and report["server_alive_after"] and not report["answers_differing_from_the_first"]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
