@@ -391,7 +391,7 @@ def test_saturated_pool_is_503_and_recovers(config):
     started = threading.Event()
     reader = app.state.shizi.reader(None, None)
     inner = reader.detector
-    reader.detector = _SlowDetector(inner, 1.0, started)
+    reader.detector = _SlowDetector(inner, 2.0, started)
     with TestClient(app) as c:
         results = {}
         t = threading.Thread(target=lambda: results.setdefault("slow", c.post("/v1/ocr", content=data)))
@@ -405,22 +405,42 @@ def test_saturated_pool_is_503_and_recovers(config):
         assert c.post("/v1/ocr", content=data).status_code == 200
 
 
-def test_timeout_is_504_and_errors_are_500_without_killing_the_server(config):
+def _wait_idle(c: TestClient, seconds: float = 20.0) -> dict:
+    deadline = time.time() + seconds
+    while True:
+        h = c.get("/healthz").json()
+        if (h["running"] == 0 and h["waiting"] == 0) or time.time() > deadline:
+            return h
+        time.sleep(0.05)
+
+
+def test_timeout_is_504_and_the_slot_is_freed(config):
     data = _png(_page([2]))
-    app = create_app(config, workers=1, timeout=0.3)
+    app = create_app(config, workers=1, timeout=0.5)
     reader = app.state.shizi.reader(None, None)
     inner = reader.detector
     with TestClient(app) as c:
-        reader.detector = _SlowDetector(inner, 1.0)
+        reader.detector = _SlowDetector(inner, 2.0)
+        t0 = time.monotonic()
         assert "timed out" in _error(c.post("/v1/ocr", content=data), 504)
+        assert time.monotonic() - t0 < 1.9  # answered at the timeout, not when the page is done
+        assert c.get("/healthz").json()["running"] == 1  # the page finishes in its slot (bounded)
+        h = _wait_idle(c)
+        assert h["running"] == 0 and h["waiting"] == 0
+
+
+def test_unexpected_errors_are_500_and_the_server_goes_on(config):
+    data = _png(_page([2]))
+    app = create_app(config, workers=1)
+    reader = app.state.shizi.reader(None, None)
+    inner = reader.detector
+    with TestClient(app) as c:
         reader.detector = _BrokenDetector()
-        time.sleep(1.0)  # let the timed-out job finish its slot
         assert "detector exploded" in _error(c.post("/v1/ocr", content=data), 500)
         reader.detector = inner
         r = c.post("/v1/ocr", content=data)
         assert r.status_code == 200 and r.json()["pages"][0]["lines"][0]["text"] == "中中"
-        h = c.get("/healthz").json()
-        assert h["running"] == 0 and h["waiting"] == 0
+        assert _wait_idle(c)["running"] == 0
 
 
 def test_models_load_once(config, monkeypatch):
