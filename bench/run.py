@@ -138,6 +138,8 @@ def score(mode: str, labels: list[dict], run: dict) -> dict:
     secs = [r["seconds"] for r in run["items"]]
     res["median_s"] = statistics.median(secs)
     res["mean_s"] = statistics.fmean(secs)
+    cpu = [r["cpu_seconds"] for r in run["items"] if "cpu_seconds" in r]
+    res["median_cpu_s"] = statistics.median(cpu) if cpu else None
     res["n"] = len(secs)
     res["failed_inputs"] = sum(1 for r in run["items"] if r.get("error"))
     res["peak_rss_mb"] = max(s.get("peak_rss_mb", 0.0), s.get("peak_rss_children_mb", 0.0))
@@ -257,7 +259,10 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         "- Each engine runs in its own process over each data set, single-threaded "
         "(`OMP_NUM_THREADS=1`, `OMP_THREAD_LIMIT=1`, onnxruntime intra/inter-op threads = 1). The first "
         "input is run once untimed (warm-up); then every input is timed from file path to result "
-        "(image decoding included). *s/page* and *s/line* are medians."
+        "(image decoding included). *s/page* and *s/line* are medians of wall time; *CPU s* are medians "
+        "of the CPU time of the engine's process and its children (Tesseract's CLI), which a busy, "
+        "shared machine disturbs much less than wall time: compare engines on CPU time when the load "
+        "average below is above the core count."
     )
     L.append(
         "- CER: Unicode NFKC on both sides, all whitespace removed, edit distance / reference length, "
@@ -302,19 +307,22 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
         if n:
             L.append(f"{n} {unit}s.\n")
         if mode == "page":
-            L.append(f"| engine | page CER | det P | det R | det H | s/{unit} | peak RSS MB | model MB |")
-            L.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+            L.append(
+                f"| engine | page CER | det P | det R | det H | s/{unit} | CPU s/{unit} | "
+                "peak RSS MB | model MB |"
+            )
+            L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         else:
             variants = sorted({k for x in r.values() for k in x.get("cer_by_variant", {})})
             vcols = "".join(f" CER {v} |" for v in variants)
-            L.append(f"| engine | line CER |{vcols} s/{unit} | peak RSS MB | model MB |")
-            L.append("|---|---:|" + "---:|" * len(variants) + "---:|---:|---:|")
+            L.append(f"| engine | line CER |{vcols} s/{unit} | CPU s/{unit} | peak RSS MB | model MB |")
+            L.append("|---|---:|" + "---:|" * len(variants) + "---:|---:|---:|---:|")
         for eng in ENGINES:
             x = r.get(eng)
             if x is None:
                 continue
             if x.get("error"):
-                cols = 7 if mode == "page" else 4 + len(variants)
+                cols = 8 if mode == "page" else 5 + len(variants)
                 L.append(
                     f"| {eng} | not available: {x['error'][:90].replace('|', '/')} |" + " |" * (cols - 1)
                 )
@@ -324,20 +332,23 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
                 d = x["det"]
                 L.append(
                     f"| {eng} | {cer} | {fmt(d['precision'])} | {fmt(d['recall'])} | {fmt(d['hmean'])} | "
-                    f"{fmt(x['median_s'])} | {fmt(x['peak_rss_mb'], '.0f')} | {fmt(x['model_mb'], '.1f')} |"
+                    f"{fmt(x['median_s'])} | {fmt(x.get('median_cpu_s'))} | {fmt(x['peak_rss_mb'], '.0f')} | "
+                    f"{fmt(x['model_mb'], '.1f')} |"
                 )
             else:
                 vc = "".join(f" {fmt(x['cer_by_variant'].get(v), '.4f')} |" for v in variants)
                 L.append(
-                    f"| {eng} | {cer} |{vc} {fmt(x['median_s'], '.4f')} | {fmt(x['peak_rss_mb'], '.0f')} | "
+                    f"| {eng} | {cer} |{vc} {fmt(x['median_s'], '.4f')} | "
+                    f"{fmt(x.get('median_cpu_s'), '.4f')} | "
+                    f"{fmt(x['peak_rss_mb'], '.0f')} | "
                     f"{fmt(x['model_mb'], '.1f')} |"
                 )
         L.append("")
         s = r.get("shizi", {})
         if s and not s.get("error"):
             L.append("shizi / peer ratios (below 1: shizi is faster / smaller):\n")
-            L.append(f"| peer | time ratio (s/{unit}) | peak RSS ratio | model size ratio |")
-            L.append("|---|---:|---:|---:|")
+            L.append(f"| peer | time ratio (s/{unit}) | CPU time ratio | peak RSS ratio | model size ratio |")
+            L.append("|---|---:|---:|---:|---:|")
             for eng in ENGINES:
                 p = r.get(eng)
                 if eng == "shizi" or not p or p.get("error"):
@@ -348,6 +359,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
 
                 L.append(
                     f"| {eng} | {ratio(s['median_s'], p['median_s'])} "
+                    f"| {ratio(s.get('median_cpu_s'), p.get('median_cpu_s'))} "
                     f"| {ratio(s['peak_rss_mb'], p['peak_rss_mb'])} "
                     f"| {ratio(s['model_mb'], p['model_mb'])} |"
                 )

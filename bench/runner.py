@@ -10,7 +10,8 @@ Peers run with bench/.venv/bin/python, shizi with the project's .venv; bench/run
 (engine, data set). Every engine is pinned to one thread (OMP_NUM_THREADS / OMP_THREAD_LIMIT, onnxruntime
 intra/inter-op threads = 1). The first input is run once untimed (warm-up), then every input is timed.
 
-Output: one JSON object per input {"file", "seconds", "lines": [{"text", "polygon", "confidence"}]}
+Output: one JSON object per input {"file", "seconds" (wall), "cpu_seconds" (this process and its
+children), "lines": [{"text", "polygon", "confidence"}]}
 (line mode: one line, polygon null), then a last object {"summary": {...}} with engine version,
 model files and size, load seconds, peak RSS (MB) of this process and of its children (tesseract CLI).
 If the engine cannot be loaded the summary carries "error" and no inputs are written.
@@ -30,6 +31,12 @@ import sys  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process (all threads) plus its waited-for children (the tesseract CLI)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
 def _mb(nbytes: float) -> float:
@@ -259,14 +266,14 @@ def main(argv=None) -> int:
             engine(inputs[0])  # warm-up, untimed
             summary["warmup_seconds"] = round(time.perf_counter() - t0, 3)
             for path in inputs:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _cpu_seconds()
                 try:
                     lines = engine(path)
                     err = None
                 except Exception as e:  # one bad input must not sink the run
                     lines, err = [], f"{type(e).__name__}: {e}"
-                dt = time.perf_counter() - t0
-                rec = {"file": path, "seconds": round(dt, 5), "lines": lines}
+                dt, dc = time.perf_counter() - t0, _cpu_seconds() - c0
+                rec = {"file": path, "seconds": round(dt, 5), "cpu_seconds": round(dc, 5), "lines": lines}
                 if err:
                     rec["error"] = err
                 out.write(json.dumps(rec, ensure_ascii=False) + "\n")
