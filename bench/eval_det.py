@@ -46,7 +46,7 @@ def _post(det, raw, img):
     out, sx, sy = raw
     if hasattr(det, "anchors"):
         names = det.output_names
-        o = dict(zip(names, out))
+        o = dict(zip(names, out, strict=False))
         return det.postprocess(o["score"][0], o["regr"][0], o["side"][0], sx, sy, img.shape[1], img.shape[0])
     prob = np.asarray(out[0], np.float32)
     return det.postprocess(prob.reshape(prob.shape[-2:]), sx, sy, img.shape[1], img.shape[0])
@@ -60,6 +60,7 @@ def main() -> None:
     ap.add_argument("--limit", type=int)
     ap.add_argument("--set-param", action="append", default=[], help="post-processing override key=value")
     ap.add_argument("--sweep", action="store_true")
+    ap.add_argument("--grid", type=json.loads, help='sweep grid as JSON, e.g. {"unclip_ratio": [0.8, 1.0]}')
     ap.add_argument("--vis", type=Path, help="write pages with predicted (green) and reference (red) lines")
     args = ap.parse_args()
     det = load_detector(args.det, threads=args.threads)
@@ -84,28 +85,31 @@ def main() -> None:
                     cv2.polylines(v, [np.asarray(r).round().astype(np.int32)], True, (0, 0, 255), 1)
                 for p in d.polygons:
                     cv2.polylines(v, [p.round().astype(np.int32)], True, (0, 200, 0), 1)
-                cv2.imwrite(str(args.vis / f"{set_name}_{Path(lab['image']).stem}.jpg"), v)
+                cv2.imwrite(str(args.vis / f"{set_name}_{Path(lab['image']).stem}.png"), v)
         r = M.detection_prf(pages).to_dict()
         r["ms_per_page_median"] = round(1000 * statistics.median(secs), 1)
         r["pages"] = len(pages)
         results[set_name] = r
         print(set_name, json.dumps(r), flush=True)
         if args.sweep:
-            if hasattr(det, "anchors"):
+            if args.grid:
+                grid = args.grid
+            elif hasattr(det, "anchors"):
                 grid = {"score_thresh": [0.5, 0.6, 0.7, 0.8], "max_gap": [0.8, 1.2, 1.6, 2.0]}
             else:
-                grid = {"unclip_ratio": [1.4, 1.6, 1.8, 2.0, 2.2, 2.5], "box_thresh": [0.4, 0.5, 0.6],
-                        "thresh": [0.2, 0.3, 0.4]}
+                grid = {"unclip_ratio": [0.9, 1.0, 1.1, 1.2, 1.35, 1.5], "box_thresh": [0.4, 0.5, 0.6],
+                        "thresh": [0.2, 0.3, 0.4], "close_x": [0, 5, 9]}
             saved = {k: getattr(det, k) for k in grid}
             for vals in itertools.product(*grid.values()):
-                for k, v in zip(grid, vals):
+                for k, v in zip(grid, vals, strict=False):
                     setattr(det, k, v)
                 pp = []
                 for raw, img, refs, dc in raws:
                     d = _post(det, raw, img)
                     pp.append(([p.tolist() for p in d.polygons], refs, dc))
                 rr = M.detection_prf(pp)
-                print("  sweep", dict(zip(grid, vals)), f"P {rr.precision:.4f} R {rr.recall:.4f} H {rr.hmean:.4f}")
+                print("  sweep", dict(zip(grid, vals, strict=False)),
+                      f"P {rr.precision:.4f} R {rr.recall:.4f} H {rr.hmean:.4f}")
             for k, v in saved.items():
                 setattr(det, k, v)
     print(json.dumps(results))

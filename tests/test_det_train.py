@@ -51,7 +51,8 @@ def test_page_quads_lie_on_drawn_text():
         assert box_ink.sum() > 0.02 * m.sum()  # the box holds text
         cols = np.nonzero(box_ink.any(0))[0]
         h = q[2, 1] - q[0, 1]
-        assert abs(cols.min() - q[0, 0]) < 0.35 * h and abs(cols.max() - q[1, 0]) < 0.35 * h  # first/last glyph
+        # first and last glyph
+        assert abs(cols.min() - q[0, 0]) < 0.35 * h and abs(cols.max() - q[1, 0]) < 0.35 * h
         inside |= cv2.dilate(m, np.ones((3, 3), np.uint8)) > 0
     assert (ink & ~inside).sum() <= 0.002 * ink.sum()  # all the ink is in some line box
 
@@ -169,5 +170,6 @@ def test_ctpn_line_joining():
     assert abs(quad[0, 0] - 32) < 1 and abs(quad[1, 0] - (32 + 16 * (len(b2) - 1) + 15)) < 1
     assert abs((quad[3, 1] - quad[0, 1]) - 28) < 1.5
     assert quad[1, 1] > quad[0, 1]  # slope kept
-    keep = nms(np.float32([[0, 0, 15, 30], [0, 2, 15, 31], [0, 60, 15, 90]]), np.float32([0.9, 0.8, 0.7]), 0.5)
+    boxes = np.float32([[0, 0, 15, 30], [0, 2, 15, 31], [0, 60, 15, 90]])
+    keep = nms(boxes, np.float32([0.9, 0.8, 0.7]), 0.5)
     assert sorted(keep.tolist()) == [0, 2]

@@ -140,7 +140,8 @@ class CTPNDetector:
         self.std = np.asarray(cfg.get("std", [0.229, 0.224, 0.225]), dtype=np.float32).reshape(3, 1, 1)
         self.max_side = int(cfg.get("max_side", 1280))
         self.stride = int(cfg.get("stride", 16))
-        self.anchors = np.asarray(cfg.get("anchor_heights", [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]), np.float32)
+        default_anchors = [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]
+        self.anchors = np.asarray(cfg.get("anchor_heights", default_anchors), np.float32)
         self.score_thresh = float(cfg.get("score_thresh", 0.6))
         self.nms_thresh = float(cfg.get("nms_thresh", 0.3))
         self.max_gap = float(cfg.get("max_gap", 1.2))
@@ -161,7 +162,7 @@ class CTPNDetector:
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)
-        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x})))
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x}), strict=False))
         return self.postprocess(outs["score"][0], outs["regr"][0], outs["side"][0], sx, sy,
                                 image.shape[1], image.shape[0])
 

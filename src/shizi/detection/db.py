@@ -26,6 +26,9 @@ def order_quad(pts: np.ndarray) -> np.ndarray:
     return np.array([tl, tr, br, bl], dtype=np.float32)
 
 
+Candidate = tuple[np.ndarray, float, float]  # kernel contour points, mean probability, area
+
+
 class DBDetector:
     """Runs a DB ONNX model (input ``image`` [N,3,H,W], output ``prob`` [N,1,H,W])."""
 
@@ -44,6 +47,16 @@ class DBDetector:
         self.unclip_ratio = float(cfg.get("unclip_ratio", 1.5))
         self.min_size = float(cfg.get("min_size", 3))
         self.max_candidates = int(cfg.get("max_candidates", 2000))
+        # When the config names the training shrink ratio, unclip inverts that shrink exactly for a
+        # rectangle (distance d solving d = W*H*(1-r^2) / (2*(W+H)) with W = w+2d, H = h+2d), scaled by
+        # unclip_ratio; without it, the DB paper's ``area * unclip_ratio / perimeter``.
+        sr = cfg.get("shrink_ratio")
+        self.shrink_ratio = float(sr) if sr is not None else None
+        # optional horizontal closing (pixels at model resolution) that rejoins a line's kernel where it
+        # breaks at wide punctuation or spaces; 0 = off
+        self.close_x = int(cfg.get("close_x", 0))
+        # optional joining of kernel pieces along a line, gap up to merge_gap x line height; 0 = off
+        self.merge_gap = float(cfg.get("merge_gap", 0.0))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         h, w = image.shape[:2]
@@ -64,18 +77,27 @@ class DBDetector:
     def postprocess(self, prob: np.ndarray, sx: float, sy: float, width: int, height: int) -> Detections:
         """Probability map (model resolution) → quads in page pixels (scale ``sx``, ``sy``)."""
         bitmap = (prob > self.thresh).astype(np.uint8)
+        if self.close_x > 1:
+            bitmap = cv2.morphologyEx(bitmap, cv2.MORPH_CLOSE, np.ones((1, self.close_x), np.uint8))
         contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        polys: list[np.ndarray] = []
-        scores: list[float] = []
+        cands: list[Candidate] = []
         for cnt in contours[: self.max_candidates]:
             if len(cnt) < 3:
                 continue
             rect = cv2.minAreaRect(cnt)
             if min(rect[1]) < self.min_size:
                 continue
-            score = self._box_score(prob, cnt.reshape(-1, 2))
+            pts = cnt.reshape(-1, 2)
+            score = self._box_score(prob, pts)
             if score < self.box_thresh:
                 continue
+            cands.append((pts.astype(np.float32), score, max(1.0, rect[1][0] * rect[1][1])))
+        if self.merge_gap > 0 and len(cands) > 1:
+            cands = self._merge_rows(cands)
+        polys: list[np.ndarray] = []
+        scores: list[float] = []
+        for pts, score, _ in cands:
+            rect = cv2.minAreaRect(pts)
             expanded = self._unclip(cv2.boxPoints(rect))
             if expanded is None:
                 continue
@@ -89,6 +111,64 @@ class DBDetector:
             scores.append(float(score))
         return Detections(polys, scores)
 
+    def _merge_rows(self, cands: list[Candidate]) -> list[Candidate]:
+        """Join kernel pieces of one line that broke apart at wide punctuation or spaces.
+
+        Two pieces join when they lie on one line (the longer piece's axis passes within half a kernel
+        height of the other's centre, kernel heights within 2x, angles within 5 degrees) and the gap
+        between them along that axis is at most ``merge_gap`` x the estimated full line height."""
+        n = len(cands)
+        geo = []
+        for pts, _, _ in cands:
+            (cx, cy), (w, h), ang = cv2.minAreaRect(pts)
+            if w < h:
+                w, h, ang = h, w, ang + 90.0
+            ang = ((ang + 90.0) % 180.0) - 90.0  # long-axis angle in (-90, 90]
+            full_h = h + 2 * self._unclip_distance(cv2.boxPoints(((cx, cy), (w, h), ang)))
+            geo.append((cx, cy, w, h, ang, full_h))
+        parent = list(range(n))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        order = sorted(range(n), key=lambda i: -geo[i][2])
+        for a_i, i in enumerate(order):
+            cx, cy, w, h, ang, fh = geo[i]
+            if abs(ang) > 30:
+                continue
+            t = np.deg2rad(ang)
+            ux, uy = np.cos(t), np.sin(t)
+            for j in order[a_i + 1 :]:
+                cx2, cy2, w2, h2, ang2, fh2 = geo[j]
+                if min(h, h2) < 0.5 * max(h, h2):
+                    continue
+                if w2 > 1.5 * h2 and abs(ang2 - ang) > 5:
+                    continue
+                dx, dy = cx2 - cx, cy2 - cy
+                along = dx * ux + dy * uy
+                across = -dx * uy + dy * ux
+                if abs(across) > 0.5 * max(h, h2):
+                    continue
+                gap = abs(along) - (w + w2) / 2
+                if gap <= self.merge_gap * max(fh, fh2):
+                    parent[find(j)] = find(i)
+        groups: dict[int, list[int]] = {}
+        for i in range(n):
+            groups.setdefault(find(i), []).append(i)
+        out = []
+        for members in groups.values():
+            if len(members) == 1:
+                out.append(cands[members[0]])
+                continue
+            pts = np.concatenate([cands[k][0] for k in members])
+            area = sum(cands[k][2] for k in members)
+            score = sum(cands[k][1] * cands[k][2] for k in members) / area
+            out.append((pts, score, area))
+        return out
+
     @staticmethod
     def _box_score(prob: np.ndarray, pts: np.ndarray) -> float:
         h, w = prob.shape
@@ -98,12 +178,24 @@ class DBDetector:
         cv2.fillPoly(mask, [(pts - [x0, y0]).astype(np.int32)], 1)
         return float(cv2.mean(prob[y0 : y1 + 1, x0 : x1 + 1], mask)[0])
 
-    def _unclip(self, box: np.ndarray) -> np.ndarray | None:
+    def _unclip_distance(self, box: np.ndarray) -> float:
         area = cv2.contourArea(box.astype(np.float32))
         length = cv2.arcLength(box.astype(np.float32), True)
         if length <= 0:
+            return 0.0
+        if self.shrink_ratio is None:
+            return area * self.unclip_ratio / length
+        w = float(np.linalg.norm(box[1] - box[0]))
+        h = float(np.linalg.norm(box[2] - box[1]))
+        k = 1.0 - self.shrink_ratio**2
+        a, b, c = 8 - 4 * k, 2 * (1 - k) * (w + h), -k * w * h
+        d = (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
+        return float(d) * self.unclip_ratio
+
+    def _unclip(self, box: np.ndarray) -> np.ndarray | None:
+        distance = self._unclip_distance(box)
+        if distance <= 0:
             return None
-        distance = area * self.unclip_ratio / length
         pco = pyclipper.PyclipperOffset()
         pco.AddPath([tuple(map(float, p)) for p in box], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
         out = pco.Execute(distance)

@@ -106,7 +106,8 @@ class _Canvas:
             cx += f.getlength(run)
         if label and text.strip():
             x0 = x_first if x_first is not None else x
-            self.quads.append(np.array([[x0, top], [cx, top], [cx, top + fonts.height], [x0, top + fonts.height]],
+            bot = top + fonts.height
+            self.quads.append(np.array([[x0, top], [cx, top], [cx, bot], [x0, bot]],
                                        np.float32))
             self.texts.append(text.strip())
         return cx
@@ -118,7 +119,8 @@ class _Canvas:
         for ch in text:
             self.draw.text((x + fonts.size / 2, y + step / 2), ch, font=f, fill=fill, anchor="mm")
             y += step
-        self.quads.append(np.array([[x, top], [x + fonts.size, top], [x + fonts.size, y], [x, y]], np.float32))
+        x1 = x + fonts.size
+        self.quads.append(np.array([[x, top], [x1, top], [x1, y], [x, y]], np.float32))
         self.texts.append(text)
         return y
 
@@ -225,7 +227,8 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
         y_top += line_h * 0.8
     if rng.random() < 0.4:
         small = _fonts_for_height(face, latin, max(14, line_h * rng.uniform(0.6, 0.9)))
-        num = rng.choice([str(rng.randint(1, 400)), f"- {rng.randint(1, 400)} -", f"第 {rng.randint(1, 99)} 页"])
+        num = rng.choice([str(rng.randint(1, 400)), f"- {rng.randint(1, 400)} -",
+                          f"第 {rng.randint(1, 99)} 页"])
         x = rng.choice([mx, (W - small.text_width(num)) / 2, W - mx - small.text_width(num)])
         y_bot -= small.height
         cv.text(x, y_bot, num, small, ink)
@@ -261,7 +264,8 @@ def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     if y + hf.height > y_bot:
         return y_bot
     num = rng.choice(["", "", f"{rng.randint(1, 12)}.{rng.randint(1, 9)}. ", f"{rng.randint(1, 12)}. ",
-                      f"第{rng.choice('一二三四五六七八九十')}章 ", f"{rng.randint(1, 9)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}. "])
+                      f"第{rng.choice('一二三四五六七八九十')}章 ",
+                      f"{rng.randint(1, 9)}.{rng.randint(1, 9)}.{rng.randint(1, 9)}. "])
     text = hf.clean(num + s.line(2, 16))
     while text and hf.text_width(text) > colw:
         text = text[:-1]
@@ -354,7 +358,8 @@ def _code(cv, rng, s, line_h, x0, y, colw, ink, y_bot) -> float:
         cv.draw.rectangle([x0, y, x0 + colw, y + h], fill=shade)
     yy = y + 6
     for _ in range(n):
-        t = "".join(c for c in (("  " * rng.randint(0, 3)) + s.code() + " " + s.en_sentence(30)) if c.isascii())
+        raw = ("  " * rng.randint(0, 3)) + s.code() + " " + s.en_sentence(30)
+        t = "".join(c for c in raw if c.isascii())
         while t and fonts.text_width(t) > colw - 12:
             t = t[:-1]
         if t.strip():
@@ -392,7 +397,8 @@ def _stamp(cv, rng, s, face, W, H):
     text = "".join(c for c in s.zh_sentence(8) if c in face.coverage)[:8]
     for i, ch in enumerate(text):
         a = math.pi * (1.2 - 1.4 * i / max(1, len(text) - 1))
-        d.text((cx + 0.7 * r * math.cos(a), cy - 0.7 * r * math.sin(a)), ch, font=f, fill=col + (170,), anchor="mm")
+        d.text((cx + 0.7 * r * math.cos(a), cy - 0.7 * r * math.sin(a)), ch, font=f, fill=col + (170,),
+               anchor="mm")
     d.text((cx, cy), "★", font=f, fill=col + (170,), anchor="mm")
     cv.img.paste(over, (0, 0), over)
 
@@ -498,7 +504,10 @@ def _texture(rng: random.Random, w: int, h: int) -> np.ndarray:
     c0, c1 = nrng.integers(0, 256, 3), nrng.integers(0, 256, 3)
     t = np.linspace(0, 1, max(1, w), dtype=np.float32)[None, :, None]
     img = (c0 * (1 - t) + c1 * t) * np.ones((max(1, h), 1, 1), np.float32)
-    small = nrng.normal(0, rng.uniform(5, 30), (max(2, h // rng.randint(16, 96)), max(2, w // rng.randint(16, 96)), 3)).astype(np.float32)
+    amp = rng.uniform(5, 30)
+    gh = max(2, h // rng.randint(16, 96))
+    gw = max(2, w // rng.randint(16, 96))
+    small = nrng.normal(0, amp, (gh, gw, 3)).astype(np.float32)
     img += cv2.resize(small, (max(1, w), max(1, h)), interpolation=cv2.INTER_CUBIC)
     for _ in range(rng.randint(0, 6)):
         col = nrng.integers(0, 256, 3).tolist()
@@ -542,7 +551,10 @@ def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
             layer.text(2, 2, text, fonts, (255, 255, 255, 255))
         if not layer.quads:
             continue
-        ang = 0.0 if rng.random() < 0.4 else rng.uniform(-25, 25) if rng.random() < 0.9 else rng.uniform(-60, 60)
+        if rng.random() < 0.4:
+            ang = 0.0
+        else:
+            ang = rng.uniform(-25, 25) if rng.random() < 0.9 else rng.uniform(-60, 60)
         m = cv2.getRotationMatrix2D((lw / 2, lh / 2), ang, 1.0)
         cos, sin = abs(m[0, 0]), abs(m[0, 1])
         nw, nh = int(lh * sin + lw * cos) + 2, int(lh * cos + lw * sin) + 2
@@ -583,7 +595,8 @@ def _affine(q: np.ndarray, m: np.ndarray) -> np.ndarray:
 def _rotate_page(img: np.ndarray, quads: list[np.ndarray], deg: float, border) -> tuple[np.ndarray, list]:
     h, w = img.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), deg, 1.0)
-    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+    out = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                         borderValue=border)
     return out, [_affine(q, m) for q in quads]
 
 
@@ -602,7 +615,7 @@ def _perspective_page(img: np.ndarray, quads: list[np.ndarray], rng: random.Rand
 def _keep_quads(quads, texts, w, h) -> tuple[list, list]:
     """Drop quads that left the image (after warps); clip the rest."""
     kq, kt = [], []
-    for q, t in zip(quads, texts):
+    for q, t in zip(quads, texts, strict=False):
         cx, cy = q[:, 0].mean(), q[:, 1].mean()
         if 0 <= cx < w and 0 <= cy < h:
             kq.append(np.clip(q, [0, 0], [w - 1, h - 1]).astype(np.float32))

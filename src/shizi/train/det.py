@@ -123,7 +123,8 @@ def train(args) -> Path:
             checkpoint.save(args.out, model, meta, opt, sched, step)
         if step % args.log_every == 0 or step == args.steps:
             rate = (step - step0) * args.batch / (time.time() - t0)
-            rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(losses[-args.log_every:])),
+            last = losses[-args.log_every:]
+            rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(last)),
                    **{k: float(np.mean([p[k] for p in parts[-args.log_every:]])) for k in part},
                    "lr": sched.get_last_lr()[0], "samples_per_s": round(rate, 2), "time": time.time()}
             print(json.dumps(rec), flush=True)

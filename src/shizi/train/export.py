@@ -81,14 +81,14 @@ def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4,
             ref = net(x)
         refs = [r.numpy() for r in (ref if isinstance(ref, (tuple, list)) else (ref,))]
         got = sess.run(None, {sess.get_inputs()[0].name: x.numpy()})
-        for r, g in zip(refs, got):
+        for r, g in zip(refs, got, strict=False):
             worst = max(worst, float(np.abs(r - g).max()))
     if worst > tol:
         raise RuntimeError(f"ONNX output differs from torch by {worst:.2e} (> {tol})")
     return worst
 
 
-DB_POST = {"thresh": 0.3, "box_thresh": 0.5, "unclip_ratio": 1.8, "min_size": 3}
+DB_POST = {"thresh": 0.3, "box_thresh": 0.5, "shrink_ratio": 0.4, "unclip_ratio": 1.0, "min_size": 3}
 CTPN_POST = {"score_thresh": 0.6, "nms_thresh": 0.3, "max_gap": 1.2, "min_v_overlap": 0.6,
              "min_size_sim": 0.6, "line_score": 0.7, "min_proposals": 2}
 

@@ -19,7 +19,8 @@ CTPN_ANCHORS = [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]
 
 
 def conv_bn(cin: int, cout: int, k: int = 3, s: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+    return nn.Sequential(nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout),
+                         nn.ReLU(inplace=True))
 
 
 class Block(nn.Module):
@@ -75,16 +76,18 @@ class DBNet(nn.Module):
     @staticmethod
     def _head(c: int) -> nn.Sequential:
         return nn.Sequential(conv_bn(c, c // 4), nn.ConvTranspose2d(c // 4, c // 4, 2, 2, bias=False),
-                             nn.BatchNorm2d(c // 4), nn.ReLU(inplace=True), nn.ConvTranspose2d(c // 4, 1, 2, 2))
+                             nn.BatchNorm2d(c // 4), nn.ReLU(inplace=True),
+                             nn.ConvTranspose2d(c // 4, 1, 2, 2))
 
     def forward(self, x: torch.Tensor):
         feats = self.backbone(x)
-        lat = [lc(f) for lc, f in zip(self.lateral, feats)]
+        lat = [lc(f) for lc, f in zip(self.lateral, feats, strict=False)]
         for i in range(len(lat) - 1, 0, -1):  # top-down
             lat[i - 1] = lat[i - 1] + F.interpolate(lat[i], size=lat[i - 1].shape[-2:], mode="nearest")
         size = lat[0].shape[-2:]
-        outs = [sm(f) for sm, f in zip(self.smooth, lat)]
-        fuse = torch.cat([o if o.shape[-2:] == size else F.interpolate(o, size=size, mode="nearest") for o in outs], 1)
+        outs = [sm(f) for sm, f in zip(self.smooth, lat, strict=False)]
+        fuse = torch.cat([o if o.shape[-2:] == size else F.interpolate(o, size=size, mode="nearest")
+                          for o in outs], 1)
         prob = torch.sigmoid(self.prob_head(fuse))
         if self.export:
             return prob
