@@ -18,7 +18,7 @@ import numpy as np
 from ..models import ModelInfo
 from . import Detections
 
-__all__ = ["CTPNDetector", "nms", "build_lines", "fit_line"]
+__all__ = ["CTPNDetector", "nms", "build_lines", "merge_fragments", "fit_line"]
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> np.ndarray:
@@ -42,18 +42,6 @@ def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> np.ndarray:
     return np.asarray(keep, np.int64)
 
 
-def _v_overlap(b: np.ndarray, i: int, j: int) -> float:
-    y0 = max(b[i, 1], b[j, 1])
-    y1 = min(b[i, 3], b[j, 3])
-    hi, hj = b[i, 3] - b[i, 1] + 1, b[j, 3] - b[j, 1] + 1
-    return max(0.0, y1 - y0 + 1) / min(hi, hj)
-
-
-def _size_sim(b: np.ndarray, i: int, j: int) -> float:
-    hi, hj = b[i, 3] - b[i, 1] + 1, b[j, 3] - b[j, 1] + 1
-    return min(hi, hj) / max(hi, hj)
-
-
 def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min_v_overlap: float = 0.6,
                 min_size_sim: float = 0.6, width: float = 16.0) -> list[list[int]]:
     """Group proposals ``[x0, y0, x1, y1]`` into text lines; returns lists of proposal indices, each
@@ -62,51 +50,107 @@ def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min
     n = len(boxes)
     if n == 0:
         return []
-    heights = boxes[:, 3] - boxes[:, 1] + 1
     order = np.argsort(boxes[:, 0], kind="stable")
-    xs = boxes[order, 0]
+    b = boxes[order].astype(np.float64)
+    sc = np.asarray(scores, np.float64)[order]
+    x0, y0, y1 = b[:, 0], b[:, 1], b[:, 3]
+    h = y1 - y0 + 1
+    gap = np.maximum(width, max_gap * h)
+    big = float(gap.max()) + 1.0
 
-    def meets(i: int, j: int) -> bool:
-        return _v_overlap(boxes, i, j) >= min_v_overlap and _size_sim(boxes, i, j) >= min_size_sim
+    def best_neighbour(direction: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per proposal: in the nearest column (in ``direction``) holding proposals that meet it
+        (vertical overlap, height similarity), the best-scoring one and its score."""
+        best = np.full(n, -1, np.int64)
+        best_sc = np.full(n, -np.inf)
+        for a in range(0, n, 512):
+            rows = np.arange(a, min(n, a + 512))
+            lo = np.searchsorted(x0, x0[rows[0]] - big, "left")
+            hi = np.searchsorted(x0, x0[rows[-1]] + big, "right")
+            cols = np.arange(lo, hi)
+            dx = (x0[cols][None, :] - x0[rows][:, None]) * direction
+            top = np.maximum(y0[rows][:, None], y0[cols][None, :])
+            inter = np.minimum(y1[rows][:, None], y1[cols][None, :]) - top + 1
+            hmin = np.minimum(h[rows][:, None], h[cols][None, :])
+            hmax = np.maximum(h[rows][:, None], h[cols][None, :])
+            ok = (dx > 0.5) & (dx <= gap[rows][:, None] + 0.5)
+            ok &= (np.clip(inter, 0, None) / hmin >= min_v_overlap) & (hmin / hmax >= min_size_sim)
+            dmin = np.where(ok, dx, np.inf).min(1)
+            near = ok & (np.abs(dx - dmin[:, None]) < 1.0)
+            s = np.where(near, sc[cols][None, :], -np.inf)
+            arg = s.argmax(1)
+            has = near.any(1)
+            best[rows[has]] = cols[arg[has]]
+            best_sc[rows[has]] = s[has, arg[has]]
+        return best, best_sc
 
-    def neighbours(i: int, direction: int) -> list[int]:
-        gap = max(width, max_gap * heights[i])
-        x = boxes[i, 0]
-        if direction > 0:
-            lo, hi = np.searchsorted(xs, x + 0.5, "left"), np.searchsorted(xs, x + gap + 0.5, "right")
-        else:
-            lo, hi = np.searchsorted(xs, x - gap - 0.5, "left"), np.searchsorted(xs, x - 0.5, "right")
-        cand = [int(order[k]) for k in range(lo, hi)]
-        cand = [j for j in cand if meets(i, j)]
-        if not cand:
-            return []
-        # the nearest column that holds a match, as in the reference graph builder
-        near = min(cand, key=lambda j: abs(boxes[j, 0] - x))
-        return [j for j in cand if abs(boxes[j, 0] - boxes[near, 0]) < 1.0]
-
+    nxt, _ = best_neighbour(+1)
+    _, pre_best = best_neighbour(-1)
     succ = np.full(n, -1, np.int64)
-    linked: set[int] = set()
-    for i in range(n):
-        nb = neighbours(i, +1)
-        if not nb:
-            continue
-        j = max(nb, key=lambda k: scores[k])
-        pre = neighbours(j, -1)
-        if pre and scores[i] >= max(scores[k] for k in pre) and j not in linked:
+    linked = np.zeros(n, bool)
+    for i in range(n):  # the reference rule: i -> j when i is also j's best predecessor
+        j = nxt[i]
+        if j >= 0 and np.isfinite(pre_best[j]) and sc[i] >= pre_best[j] and not linked[j]:
             succ[i] = j
-            linked.add(j)
-    has_pred = np.zeros(n, bool)
-    has_pred[succ[succ >= 0]] = True
+            linked[j] = True
     lines: list[list[int]] = []
     for i in range(n):
-        if has_pred[i]:
+        if linked[i]:
             continue
         chain, k = [i], succ[i]
         while k >= 0 and len(chain) <= n:
             chain.append(int(k))
             k = succ[k]
-        lines.append(chain)
+        lines.append([int(order[c]) for c in chain])
     return lines
+
+
+def merge_fragments(boxes: np.ndarray, lines: list[list[int]], max_gap: float = 1.2) -> list[list[int]]:
+    """Join chains that are pieces of one line (the graph breaks where a proposal is missing or its
+    height is off): same axis (centre within half a line height where they meet), heights within
+    1.6x, horizontal gap at most ``max_gap`` x the line height. Returns merged chains, left to right."""
+    info = []
+    for idx in lines:
+        b = boxes[idx]
+        q = fit_line(b)
+        info.append([list(idx), q])
+    changed = True
+    while changed and len(info) > 1:
+        changed = False
+        info.sort(key=lambda t: t[1][0, 0])
+        for a in range(len(info)):
+            qa = info[a][1]
+            ha = float(qa[3, 1] - qa[0, 1])
+            for c in range(a + 1, len(info)):
+                qb = info[c][1]
+                hb = float(qb[3, 1] - qb[0, 1])
+                if min(ha, hb) < max(ha, hb) / 1.6:
+                    continue
+                gap = qb[0, 0] - qa[1, 0]
+                if gap > max_gap * max(ha, hb) or qb[1, 0] <= qa[1, 0]:
+                    continue
+                xm = float(max(qb[0, 0], min(qa[1, 0], qb[1, 0])))
+                ya = _centre_at(qa, xm)
+                yb = _centre_at(qb, xm)
+                if abs(ya - yb) > 0.5 * min(ha, hb):
+                    continue
+                idx = sorted(set(info[a][0]) | set(info[c][0]), key=lambda k: boxes[k, 0])
+                info[a] = [idx, fit_line(boxes[idx])]
+                del info[c]
+                changed = True
+                break
+            if changed:
+                break
+    return [t[0] for t in info]
+
+
+def _centre_at(q: np.ndarray, x: float) -> float:
+    """y of a quad's centre line at ``x`` (extrapolated along its top and bottom edges)."""
+    def edge(p0, p1):
+        dx = p1[0] - p0[0]
+        return p0[1] + (p1[1] - p0[1]) * ((x - p0[0]) / dx if dx else 0.0)
+
+    return 0.5 * (edge(q[0], q[1]) + edge(q[3], q[2]))
 
 
 def fit_line(boxes: np.ndarray, x_left: float | None = None, x_right: float | None = None) -> np.ndarray:
@@ -149,6 +193,7 @@ class CTPNDetector:
         self.min_size_sim = float(cfg.get("min_size_sim", 0.6))
         self.line_score = float(cfg.get("line_score", 0.7))
         self.min_proposals = int(cfg.get("min_proposals", 2))
+        self.merge = int(cfg.get("merge_fragments", 1))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         h, w = image.shape[:2]
@@ -184,7 +229,10 @@ class CTPNDetector:
         boxes, sc, sides = self.proposals(score, regr, side)
         polys: list[np.ndarray] = []
         scores: list[float] = []
-        for idx in build_lines(boxes, sc, self.max_gap, self.min_v_overlap, self.min_size_sim, self.stride):
+        lines = build_lines(boxes, sc, self.max_gap, self.min_v_overlap, self.min_size_sim, self.stride)
+        if self.merge and len(lines) > 1:
+            lines = merge_fragments(boxes, lines, self.max_gap)
+        for idx in lines:
             if len(idx) < self.min_proposals:
                 continue
             line_score = float(sc[idx].mean())
