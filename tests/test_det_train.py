@@ -173,3 +173,51 @@ def test_ctpn_line_joining():
     boxes = np.float32([[0, 0, 15, 30], [0, 2, 15, 31], [0, 60, 15, 90]])
     keep = nms(boxes, np.float32([0.9, 0.8, 0.7]), 0.5)
     assert sorted(keep.tolist()) == [0, 2]
+
+
+def _db_post(**cfg):
+    from shizi.detection.db import DBDetector
+
+    d = DBDetector.__new__(DBDetector)  # post-processing only, no ONNX session
+    d.thresh, d.box_thresh, d.min_size, d.max_candidates = 0.3, 0.5, 3.0, 1000
+    d.shrink_ratio, d.unclip_ratio, d.close_x, d.merge_gap = 0.4, 1.0, 0, 0.0
+    for k, v in cfg.items():
+        setattr(d, k, v)
+    return d
+
+
+def test_db_unclip_inverts_training_shrink():
+    from shizi.metrics import polygon_iou
+    from shizi.train.det_data import db_targets
+
+    long_line = np.float32([[10, 20], [400, 20], [400, 50], [10, 50]])
+    word = np.float32([[10, 20], [60, 20], [60, 50], [10, 50]])
+    for q in (long_line, word):
+        gt, _, _, _ = db_targets([q], 100, 420)
+        det = _db_post().postprocess(gt, 1.0, 1.0, 420, 100)
+        assert len(det.polygons) == 1
+        assert polygon_iou(det.polygons[0].tolist(), q.tolist()) > 0.9
+
+
+def test_db_merge_gap_joins_pieces_of_a_line():
+    from shizi.train.det_data import db_targets
+
+    line = np.float32([[10, 20], [400, 20], [400, 50], [10, 50]])
+    gt, _, _, _ = db_targets([line, line + [0, 60]], 120, 420)
+    gt[:, 150:170] = 0  # the kernel breaks at wide punctuation
+    assert len(_db_post().postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 4
+    joined = _db_post(merge_gap=1.0).postprocess(gt, 1.0, 1.0, 420, 120)
+    assert len(joined.polygons) == 2  # one per line: pieces joined along the line, not across lines
+
+
+def test_ctpn_merge_fragments():
+    from shizi.detection.ctpn import merge_fragments
+
+    boxes = np.float32(_line_proposals(32, 160, 40, 30) + _line_proposals(224, 400, 41, 30)
+                       + _line_proposals(32, 300, 90, 30))
+    n1 = len(_line_proposals(32, 160, 40, 30))
+    n2 = len(_line_proposals(224, 400, 41, 30))
+    lines = [list(range(n1)), list(range(n1, n1 + n2)), list(range(n1 + n2, len(boxes)))]
+    merged = merge_fragments(boxes, lines, max_gap=4.0)
+    assert sorted(map(sorted, merged)) == [list(range(n1 + n2)), list(range(n1 + n2, len(boxes)))]
+    assert len(merge_fragments(boxes, lines, max_gap=1.0)) == 3  # 64 px gap > 1 x height
