@@ -32,6 +32,8 @@ def _pages(set_name: str, limit: int | None):
     for lab in labels[:limit] if limit else labels:
         img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         refs = [_ref_poly(x) for x in lab["lines"] if not x.get("ignore")]
+        if not refs or any(r is None for r in refs):  # as shizi.evaluate: such pages count for CER only
+            continue
         dc = [_ref_poly(x) for x in lab["lines"] if x.get("ignore") and _ref_poly(x)]
         yield lab, img, refs, dc
 
