@@ -227,4 +227,4 @@ class DetPages(Dataset):
 
 
 def collate(batch):
-    return tuple(torch.stack(parts) for parts in zip(*batch))
+    return tuple(torch.stack(parts) for parts in zip(*batch, strict=False))
