@@ -113,8 +113,9 @@ def test_healthz_models_openapi(client):
     assert h["models"] == {"detector": "tiny-det", "recognizer": "tiny-rec"}
     assert h["workers"] == 2 and h["running"] == 0
     m = client.get("/v1/models").json()
-    assert [x["name"] for x in m["detection"]] == ["tiny-det"]
-    assert [x["name"] for x in m["recognition"]] == ["tiny-rec"]
+    # the tiny test models are listed beside whatever models are shipped in the package
+    assert "tiny-det" in [x["name"] for x in m["detection"]]
+    assert "tiny-rec" in [x["name"] for x in m["recognition"]]
     assert m["defaults"] == {"detector": "tiny-det", "recognizer": "tiny-rec"}
     assert m["limits"]["max_upload_bytes"] > 0 and m["limits"]["max_pages"] > 0
     spec = client.get("/openapi.json").json()
