@@ -21,6 +21,22 @@ class Detections(NamedTuple):
     scores: list[float]
 
 
+def page_tensor(image: np.ndarray, max_side: int, mean: np.ndarray, std: np.ndarray
+                ) -> tuple[np.ndarray, float, float]:
+    """Resize so the long side is at most ``max_side`` (sides multiples of 32) and normalise:
+    returns the [1, 3, H, W] float32 input and the x / y scale back to page pixels."""
+    import cv2
+
+    h, w = image.shape[:2]
+    s = min(1.0, max_side / max(h, w))
+    nh = max(32, int(round(h * s / 32)) * 32)
+    nw = max(32, int(round(w * s / 32)) * 32)
+    resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    x = resized.astype(np.float32).transpose(2, 0, 1) / 255.0
+    x = (x - mean) / std
+    return x[None].astype(np.float32), w / nw, h / nh
+
+
 @runtime_checkable
 class Detector(Protocol):
     def detect(self, image: np.ndarray) -> Detections: ...
@@ -39,4 +55,4 @@ def load_detector(name_or_path: str | Path | None = None, *, threads: int = 1) -
     return DBDetector(info, threads=threads)
 
 
-__all__ = ["Detections", "Detector", "load_detector"]
+__all__ = ["Detections", "Detector", "load_detector", "page_tensor"]

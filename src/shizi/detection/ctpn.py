@@ -12,11 +12,10 @@ side refinement of the first and last proposal. Torch-free.
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
 from ..models import ModelInfo
-from . import Detections
+from . import Detections, page_tensor
 
 __all__ = ["CTPNDetector", "nms", "build_lines", "merge_fragments", "fit_line"]
 
@@ -196,14 +195,7 @@ class CTPNDetector:
         self.merge = int(cfg.get("merge_fragments", 1))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        h, w = image.shape[:2]
-        s = min(1.0, self.max_side / max(h, w))
-        nh = max(32, int(round(h * s / 32)) * 32)
-        nw = max(32, int(round(w * s / 32)) * 32)
-        resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        x = resized.astype(np.float32).transpose(2, 0, 1) / 255.0
-        x = (x - self.mean) / self.std
-        return x[None].astype(np.float32), w / nw, h / nh
+        return page_tensor(image, self.max_side, self.mean, self.std)
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)

@@ -13,7 +13,7 @@ import numpy as np
 import pyclipper
 
 from ..models import ModelInfo
-from . import Detections
+from . import Detections, page_tensor
 
 
 def order_quad(pts: np.ndarray) -> np.ndarray:
@@ -59,14 +59,7 @@ class DBDetector:
         self.merge_gap = float(cfg.get("merge_gap", 0.0))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        h, w = image.shape[:2]
-        s = min(1.0, self.max_side / max(h, w))
-        nh = max(32, int(round(h * s / 32)) * 32)
-        nw = max(32, int(round(w * s / 32)) * 32)
-        resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
-        x = resized.astype(np.float32).transpose(2, 0, 1) / 255.0
-        x = (x - self.mean) / self.std
-        return x[None].astype(np.float32), w / nw, h / nh
+        return page_tensor(image, self.max_side, self.mean, self.std)
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)
