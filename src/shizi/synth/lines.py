@@ -40,7 +40,7 @@ def draw_text(text: str, face: Face, size: int, rng: random.Random, fg: int, bg:
     d = ImageDraw.Draw(img)
     if spacing:
         x = float(pad)
-        for c, adv in zip(text, advances):
+        for c, adv in zip(text, advances, strict=True):
             d.text((x, pad), c, font=font, fill=fg)
             x += adv
         x1 = x - spacing * size
@@ -63,7 +63,10 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
         text = "".join(c for c in text if c in face.coverage) or "0"
     size = rng.randint(18, 48)
     dark = rng.random() < 0.1
-    fg, bg = (rng.randint(170, 255), rng.randint(0, 80)) if dark else (rng.randint(0, 90), rng.randint(170, 255))
+    if dark:
+        fg, bg = rng.randint(170, 255), rng.randint(0, 80)
+    else:
+        fg, bg = rng.randint(0, 90), rng.randint(170, 255)
     spacing = rng.uniform(-0.04, 0.35) if rng.random() < 0.2 else 0.0
     img, (x0, y0, x1, y1) = draw_text(text, face, size, rng, fg, bg, spacing)
     img = img.copy()
@@ -97,5 +100,6 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
     crop = degrade.scan_and_photo(crop, rng)
     ch, cw = crop.shape
     new_w = max(8, int(round(cw * height / ch * rng.uniform(0.9, 1.1))))
-    crop = cv2.resize(crop, (new_w, height), interpolation=cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR)
+    interp = cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR
+    crop = cv2.resize(crop, (new_w, height), interpolation=interp)
     return crop, text

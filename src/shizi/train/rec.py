@@ -118,7 +118,8 @@ def train(args) -> Path:
     synth = SynthLines(args.seed, max_chars=args.max_chars)
     data: Dataset = synth
     if args.data:
-        data = Mixed(LabeledLines(args.data, augment=True, seed=args.seed), synth, args.synth_ratio, args.seed)
+        user = LabeledLines(args.data, augment=True, seed=args.seed)
+        data = Mixed(user, synth, args.synth_ratio, args.seed)
     start = step * args.batch
     loader = DataLoader(data, batch_size=args.batch, sampler=range(start, args.steps * args.batch),
                         num_workers=args.workers, collate_fn=collate,

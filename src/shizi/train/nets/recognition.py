@@ -21,7 +21,8 @@ def conv_bn(cin: int, cout: int, act: type[nn.Module] = nn.ReLU, k: int = 3, gro
 class SqueezeExcite(nn.Module):
     def __init__(self, ch: int, reduction: int = 8):
         super().__init__()
-        self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(ch, ch // reduction, 1), nn.SiLU(inplace=True),
+        self.fc = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(ch, ch // reduction, 1),
+                                nn.SiLU(inplace=True),
                                 nn.Conv2d(ch // reduction, ch, 1), nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
