@@ -22,7 +22,7 @@ import numpy as np
 
 from shizi import metrics as M
 from shizi.detection import load_detector
-from shizi.evaluate import _ref_poly, load_labels
+from shizi.evaluate import load_labels, ref_polygon
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
@@ -31,10 +31,10 @@ def _pages(set_name: str, limit: int | None):
     labels = load_labels(EVAL / set_name / "labels.jsonl" if not set_name.endswith(".jsonl") else set_name)
     for lab in labels[:limit] if limit else labels:
         img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        refs = [_ref_poly(x) for x in lab["lines"] if not x.get("ignore")]
+        refs = [ref_polygon(x) for x in lab["lines"] if not x.get("ignore")]
         if not refs or any(r is None for r in refs):  # as shizi.evaluate: such pages count for CER only
             continue
-        dc = [_ref_poly(x) for x in lab["lines"] if x.get("ignore") and _ref_poly(x)]
+        dc = [ref_polygon(x) for x in lab["lines"] if x.get("ignore") and ref_polygon(x)]
         yield lab, img, refs, dc
 
 

@@ -34,6 +34,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from shizi import metrics as M  # noqa: E402
+from shizi.evaluate import ref_polygon  # noqa: E402
 
 EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 PEER_PY = HERE / ".venv" / "bin" / "python"
@@ -118,14 +119,6 @@ def run_engine(engine: str, ds: str, mode: str, labels: list[dict], out_dir: Pat
         summary = {"error": f"runner died (rc {proc.returncode}): {proc.stderr[-500:]}"}
     summary["wall_seconds"] = round(wall, 1)
     return {"summary": summary, "items": [r for r in recs if "file" in r]}
-
-
-def ref_polygon(line: dict):
-    if line.get("poly"):
-        return line["poly"]
-    if line.get("box"):
-        return M.box_to_polygon(line["box"])
-    return None
 
 
 def score(mode: str, labels: list[dict], run: dict) -> dict:

@@ -40,7 +40,8 @@ def load_labels(labels_path: str | Path) -> list[dict]:
     return out
 
 
-def _ref_poly(line: dict):
+def ref_polygon(line: dict):
+    """A label line's reference geometry: the rotated quad ``poly`` when present, else the ``box``."""
     if line.get("poly"):
         return line["poly"]
     if line.get("box"):
@@ -94,9 +95,9 @@ def evaluate(
         if kind == "page":
             ref_lines = [x for x in lab["lines"] if not x.get("ignore")]
             ref = M.page_text(ref_lines)
-            refs = [_ref_poly(x) for x in ref_lines]
+            refs = [ref_polygon(x) for x in ref_lines]
             if refs and all(r is not None for r in refs):
-                dont_care = [_ref_poly(x) for x in lab["lines"] if x.get("ignore")]
+                dont_care = [ref_polygon(x) for x in lab["lines"] if x.get("ignore")]
                 preds = [getattr(ln, "polygon", None) for ln in hyp_lines]
                 det_pages.append(([p for p in preds if p], refs, [d for d in dont_care if d]))
         else:
