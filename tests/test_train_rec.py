@@ -72,7 +72,7 @@ def _args(tmp_path, out, labels, steps, resume=False):
     return p.parse_args([
         "--arch", "crnn_lite", "--out", str(out), "--steps", str(steps), "--batch", "4", "--workers", "0",
         "--threads", "1", "--data", str(labels), "--synth-ratio", "0", "--val-size", "0",
-        "--ckpt-every", "2", "--val-every", "1000", "--warmup", "2", "--lr", "3e-3",
+        "--ckpt-every", "2", "--bucket", "2", "--val-every", "1000", "--warmup", "2", "--lr", "3e-3",
         *(["--resume"] if resume else []),
     ])
 
