@@ -134,7 +134,8 @@ def train(args) -> Path:
     if step % args.bucket or args.ckpt_every % args.bucket:
         raise ValueError(f"--bucket {args.bucket} must divide --ckpt-every and the resumed step ({step})")
     start = step * args.batch
-    loader = DataLoader(data, batch_size=args.batch * args.bucket, sampler=range(start, args.steps * args.batch),
+    loader = DataLoader(data, batch_size=args.batch * args.bucket,
+                        sampler=range(start, args.steps * args.batch),
                         num_workers=args.workers, collate_fn=list,
                         persistent_workers=args.workers > 0, prefetch_factor=2 if args.workers else None)
     val_set = [SynthLines(args.seed + 10_000, max_chars=args.max_chars)[i] for i in range(args.val_size)]
