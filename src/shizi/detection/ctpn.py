@@ -12,6 +12,7 @@ side refinement of the first and last proposal. Torch-free.
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from ..models import ModelInfo
@@ -24,21 +25,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> np.ndarray:
     """Indices kept by greedy non-maximum suppression of boxes ``[x0, y0, x1, y1]`` (inclusive)."""
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
-    x0, y0, x1, y1 = boxes.T
-    areas = (x1 - x0 + 1) * (y1 - y0 + 1)
-    order = scores.argsort()[::-1]
-    keep = []
-    while order.size:
-        i = order[0]
-        keep.append(i)
-        xx0 = np.maximum(x0[i], x0[order[1:]])
-        yy0 = np.maximum(y0[i], y0[order[1:]])
-        xx1 = np.minimum(x1[i], x1[order[1:]])
-        yy1 = np.minimum(y1[i], y1[order[1:]])
-        inter = np.clip(xx1 - xx0 + 1, 0, None) * np.clip(yy1 - yy0 + 1, 0, None)
-        iou = inter / (areas[i] + areas[order[1:]] - inter)
-        order = order[1:][iou <= thresh]
-    return np.asarray(keep, np.int64)
+    xywh = np.column_stack([boxes[:, :2], boxes[:, 2:] - boxes[:, :2] + 1]).astype(np.float64)
+    keep = cv2.dnn.NMSBoxes(xywh.tolist(), scores.astype(np.float64).tolist(), 0.0, thresh)
+    return np.asarray(keep, np.int64).reshape(-1)
 
 
 def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min_v_overlap: float = 0.6,
