@@ -121,3 +121,21 @@ def test_loss_decreases_on_a_users_crops(tmp_path):
     train(args)
     log = [json.loads(x) for x in (tmp_path / "ft" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["loss"] < log[0]["loss"]
+
+
+def test_width_buckets_group_similar_widths_and_keep_every_sample():
+    from shizi.train.rec import _width_buckets
+
+    rng = np.random.default_rng(0)
+    groups = [[(np.zeros((32, int(w)), np.uint8), f"s{g}-{i}")
+               for i, w in enumerate(rng.integers(20, 600, 12))] for g in range(3)]
+    batches = list(_width_buckets(groups, 4))
+    assert len(batches) == 9
+    seen = [t for _, _, texts in batches for t in texts]
+    assert sorted(seen) == sorted(t for g in groups for _, t in g)
+    padded = sum(x.shape[0] * x.shape[3] for x, _, _ in batches)
+    unbucketed = sum(len(g) * int(np.ceil(max(im.shape[1] for im, _ in g) / 32) * 32) for g in groups)
+    assert padded < 0.8 * unbucketed
+    for k in range(0, 9, 3):  # within a group, batches come narrowest first
+        widths = [int(b[1].max()) for b in batches[k : k + 3]]
+        assert widths == sorted(widths)
