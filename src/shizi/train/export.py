@@ -46,7 +46,7 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
                       opset_version=17, dynamo=False)
     if half_weights:
         store_weights_fp16(onnx_path)
-    check_onnx(wrapped, onnx_path, tol=5e-3 if half_weights else 1e-4)
+    check_onnx(wrapped, onnx_path, tol=2e-2 if half_weights else 1e-4)
     save_charset(charset, out_dir / "charset.txt")
     config = {
         "name": name or out_dir.name, "task": "recognition", "arch": w["arch"], "onnx": "model.onnx",
