@@ -34,7 +34,7 @@ def render_page(page: Page, image: np.ndarray | None = None, max_side: int = 200
     canvas = Image.new("RGB", (2 * w, h), "white")
     canvas.paste(base, (0, 0))
     d = ImageDraw.Draw(canvas)
-    for bi, block in enumerate(page.blocks):
+    for block in page.blocks:
         if block.polygon:
             d.polygon([(x, y) for x, y in block.polygon], outline=(60, 120, 220))
         for line in block.lines:
@@ -54,9 +54,12 @@ def render_page(page: Page, image: np.ndarray | None = None, max_side: int = 200
                 for chx in line.text:
                     d.text((w + min(xs), y), chx, fill=(0, 0, 0), font=f)
                     y += lh * 1.1
-            else:
+            else:  # as tall as the box allows, narrowed so that the text stays inside the box
+                box_w = max(xs) - min(xs)
+                text_w = d.textlength(line.text, font=_font(lh)) if line.text else 0
+                if text_w > box_w > 0:
+                    lh = max(6, int(lh * box_w / text_w))
                 d.text((w + min(xs), min(ys)), line.text, fill=(0, 0, 0), font=_font(lh))
-        del bi
     s = min(1.0, max_side / max(canvas.size))
     if s < 1.0:
         canvas = canvas.resize((int(canvas.width * s), int(canvas.height * s)), Image.LANCZOS)
