@@ -139,7 +139,6 @@ def score(mode: str, labels: list[dict], run: dict) -> dict:
     res["model_mb"] = s.get("model_mb")
     res["version"] = s.get("version")
     res["wall_seconds"] = s.get("wall_seconds")
-    res["det_only"] = "detection only" in (s.get("version") or "")
     missing = [lab["path"] for lab in labels if lab["path"] not in items]
     if missing:
         res["missing_inputs"] = len(missing)
@@ -321,12 +320,11 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
                     f"| {eng} | not available: {x['error'][:90].replace('|', '/')} |" + " |" * (cols - 1)
                 )
                 continue
-            cer = "n/a" if x.get("det_only") else fmt(x["cer"]["cer"], ".4f")
-            label = f"{eng} (detection only)" if x.get("det_only") else eng
+            cer = fmt(x["cer"]["cer"], ".4f")
             if mode == "page":
                 d = x["det"]
                 L.append(
-                    f"| {label} | {cer} | {fmt(d['precision'])} | {fmt(d['recall'])} | {fmt(d['hmean'])} | "
+                    f"| {eng} | {cer} | {fmt(d['precision'])} | {fmt(d['recall'])} | {fmt(d['hmean'])} | "
                     f"{fmt(x['median_s'])} | {fmt(x.get('median_cpu_s'))} | {fmt(x['peak_rss_mb'], '.0f')} | "
                     f"{fmt(x['model_mb'], '.1f')} |"
                 )
@@ -340,12 +338,7 @@ def write_report(path: Path, meta: dict, results: dict) -> None:
                 )
         L.append("")
         s = r.get("shizi", {})
-        if s.get("det_only"):
-            L.append(
-                "shizi / peer ratios: not given — no shizi recognition model was installed, so shizi ran its "
-                "detector alone (its s/page, RSS and model size cover detection only).\n"
-            )
-        elif s and not s.get("error"):
+        if s and not s.get("error"):
             L.append("shizi / peer ratios (below 1: shizi is faster / smaller):\n")
             L.append(f"| peer | time ratio (s/{unit}) | CPU time ratio | peak RSS ratio | model size ratio |")
             L.append("|---|---:|---:|---:|---:|")
@@ -413,7 +406,7 @@ def main(argv=None) -> int:
             results[ds][eng] = score(mode, labels, run)
             x = results[ds][eng]
             msg = x.get("error") or (
-                ("CER n/a (detection only)" if x.get("det_only") else f"CER {x['cer']['cer']:.4f}")
+                f"CER {x['cer']['cer']:.4f}"
                 + (f" H {x['det']['hmean']:.3f}" if "det" in x else "")
                 + f" {x['median_s']:.3f} s/item RSS {x['peak_rss_mb']:.0f} MB"
             )

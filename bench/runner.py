@@ -205,22 +205,10 @@ class Shizi:
         if reader_cls is None:
             from shizi.reader import Reader as reader_cls
         self.mode = mode
-        self.det_only = False
         if mode == "line":
             self.reader = reader_cls(detector=False, threads=1)
         else:
-            try:
-                self.reader = reader_cls(threads=1)
-            except Exception as e:
-                # a detector shipped before any recognizer: measure detection alone (CER not available)
-                if "recognition" not in str(e):
-                    raise
-                from types import SimpleNamespace
-
-                from shizi.detection import load_detector
-
-                self.reader = SimpleNamespace(detector=load_detector(None, threads=1), recognizer=None)
-                self.det_only = True
+            self.reader = reader_cls(threads=1)
         self.version = "shizi " + getattr(shizi, "__version__", _version("shizi"))
         self.models = []
         names = []
@@ -232,17 +220,8 @@ class Shizi:
             self.models += [str(p) for p in sorted(Path(info.path).iterdir()) if p.is_file()]
         if names:
             self.version += ": " + ", ".join(names)
-        if self.det_only:
-            self.version += " (detection only: no recognition model installed)"
 
     def __call__(self, path: str) -> list[dict]:
-        if self.det_only:
-            from shizi.io import iter_pages
-
-            image = next(iter(iter_pages(path)))
-            out = self.reader.detector.detect(image)
-            polys = out[0] if isinstance(out, tuple) else out
-            return [{"text": "", "polygon": _quad(p), "confidence": None} for p in polys]
         doc = self.reader.read(path, mode=self.mode)
         lines = doc.pages[0].lines if doc.pages else []
         if self.mode == "line":
