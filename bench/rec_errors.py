@@ -1,0 +1,53 @@
+"""Where a recognizer errs on a line set: CER per variant and the most frequent edits.
+
+    .venv/bin/python bench/rec_errors.py                          # default recognizer, shared lines_zh
+    .venv/bin/python bench/rec_errors.py --rec runs/rec_x --top 40
+
+Scoring is shizi.metrics (NFKC, whitespace removed, summed over the set); an edit is a substitution
+``ref -> hyp``, a deletion ``ref -> ∅`` or an insertion ``∅ -> hyp`` from rapidfuzz's edit operations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+from shizi import metrics as M
+from shizi.reader import Reader
+
+LINES = Path(__file__).resolve().parents[2] / "shared" / "eval" / "lines_zh" / "labels.jsonl"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("labels", nargs="?", type=Path, default=LINES)
+    ap.add_argument("--rec", help="recognition model name or folder (default: the installed default)")
+    ap.add_argument("--top", type=int, default=25)
+    args = ap.parse_args()
+    reader = Reader(detector=False, recognizer=args.rec, threads=1)
+    pairs: dict[str, list[tuple[str, str]]] = {}
+    edits: Counter = Counter()
+    for line in args.labels.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        doc = reader.read(args.labels.parent / d["image"], mode="line")
+        hyp = "".join(ln.text for ln in doc.pages[0].lines)
+        pairs.setdefault(d.get("variant", "all"), []).append((d["text"], hyp))
+        ref, out = M.normalize(d["text"]), M.normalize(hyp)
+        for op in Levenshtein.editops(ref, out):
+            a = ref[op.src_pos] if op.tag != "insert" else "∅"
+            b = out[op.dest_pos] if op.tag != "delete" else "∅"
+            edits[(a, b)] += 1
+    everything = [p for ps in pairs.values() for p in ps]
+    report = {"all": M.cer(everything).to_dict(), **{v: M.cer(ps).to_dict() for v, ps in pairs.items()}}
+    report["edits"] = sum(edits.values())
+    report["deletions"] = sum(c for (_, b), c in edits.items() if b == "∅")
+    report["top_edits"] = [f"{a}->{b} {c}" for (a, b), c in edits.most_common(args.top)]
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
