@@ -43,6 +43,22 @@ def test_synthetic_lines_are_deterministic_and_in_charset():
         assert text and set(text) <= cs
 
 
+def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
+    from shizi.synth.corpus import TextSampler
+
+    s = TextSampler(random.Random(5))
+    cs = set(build_charset())
+    tech = [s.tech_sentence(30) for _ in range(200)]
+    assert all(0 < len(t) <= 31 and set(t) <= cs for t in tech)
+    joined = "".join(tech)
+    han = sum("\u4e00" <= c <= "\u9fff" for c in joined)
+    ascii_ = sum(c.isascii() for c in joined)
+    assert han > 0.2 * len(joined) and ascii_ > 0.2 * len(joined)  # really mixed
+    assert sum(c in "“”（）【】《》「」‘’()[]<>{}\"'`" for c in joined) > 100  # terms set off
+    lines = [s.line(1, 16) for _ in range(2000)]
+    narrow = sum(c in "Ili.,-/()'\":;!|" for t in lines for c in t)
+    assert narrow > 0.055 * sum(map(len, lines))  # the mix before tech_sentence had 0.042
+
 def _user_crops(tmp_path, n=12):
     """A small labeled set as a user would bring it (tsv), rendered with a real font."""
     import cv2

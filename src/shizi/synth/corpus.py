@@ -21,6 +21,11 @@ ZH_PUNCT_MID = "，，，、；：。"
 ZH_PUNCT_END = "。！？；…"
 ZH_PAIRS = ["“”", "《》", "（）", "【】", "‘’", "「」"]
 EN_PUNCT = ",.;:!?"
+# how technical Chinese text sets off terms, paths and options
+ZH_WRAPS = ["“”", "“”", "「」", "《》", "（）", "【】", "‘’"]
+EN_WRAPS = ['""', "''", "()", "[]", "``", "<>", "{}", "()"]
+# ASCII and CJK punctuation drawn densely so that narrow glyphs are seen often
+SYMBOLS = string.punctuation + string.punctuation + "，。、；：？！“”‘’（）《》【】—…·「」"
 TLDS = ["com", "org", "net", "cn", "io", "edu.cn", "gov.cn", "com.cn"]
 
 
@@ -127,6 +132,49 @@ class TextSampler:
         opts = ["-" + g.choice(string.ascii_letters), "--" + g.choice(self.en).lower()]
         return f"{g.choice(self.en).lower()} {g.choice(opts)} {g.choice(self.en).lower()}"
 
+    def option(self) -> str:
+        """Command-line and programming fragments: dense in narrow glyphs and ASCII punctuation."""
+        g = self.rng
+        w = g.choice(self.en).lower()
+        v = g.choice(self.en).lower()
+        forms = [
+            f"--{w}={v}",
+            f"-{g.choice(string.ascii_letters)}",
+            f"~/.{w}",
+            f"${w.upper()}",
+            f"{w}({v})",
+            f"{w}_{v}",
+            f"{w}-{v}",
+            f"[{g.choice(['a-z', '0-9', 'A-Z', w])}]",
+            f"{w}: {v}",
+            f"{w}.{v}",
+            f"{g.randint(0, 9)}.{g.randint(0, 20)}.{g.randint(0, 30)}",
+            ".".join(str(g.randint(1, 12)) for _ in range(g.randint(1, 4))) + ".",
+            f"<{w}>",
+            f"'{w}'",
+            f"\"{w}\"",
+            f"{w}/{v}",
+            f"{w}|{v}",
+            f"#{w}",
+            f"{w}@{v}",
+            f"{w};",
+            f"{w}!",
+            f"{w} && {v}",
+            f"{w}.{g.choice(['conf', 'list', 'd', 'sh', 'log', 'deb', 'gz'])}",
+        ]
+        return g.choice(forms)
+
+    def term(self) -> str:
+        """An English word, number, path or option as it stands inside Chinese technical prose."""
+        r = self.rng.random()
+        if r < 0.35:
+            return self.en_word()
+        if r < 0.6:
+            return self.option()
+        if r < 0.85:
+            return self.code()
+        return self.number()
+
     # --- whole strings -----------------------------------------------------------------------
     def zh_sentence(self, max_chars: int) -> str:
         g = self.rng
@@ -156,21 +204,53 @@ class TextSampler:
             s += g.choice(ZH_PUNCT_END)
         return s
 
+    def tech_sentence(self, max_chars: int) -> str:
+        """Chinese technical prose: terms in quotes or brackets, section numbers, dense punctuation."""
+        g = self.rng
+        out: list[str] = []
+        if g.random() < 0.15:
+            out.append(".".join(str(g.randint(1, 12)) for _ in range(g.randint(1, 4))) + ". ")
+        n = sum(map(len, out))
+        while n < max_chars:
+            if g.random() < 0.5:
+                piece = "".join(self.zh_words(g.randint(1, 3)))
+            else:
+                piece = self.term()
+                if g.random() < 0.5:
+                    pair = g.choice(ZH_WRAPS if g.random() < 0.6 else EN_WRAPS)
+                    piece = pair[0] + piece + pair[1]
+            out.append(piece)
+            n += len(piece)
+            if g.random() < 0.35:
+                out.append(g.choice(ZH_PUNCT_MID + EN_PUNCT))
+                n += 1
+        s = "".join(out)[:max_chars].strip()
+        if g.random() < 0.4 and len(s) < max_chars:
+            s += g.choice(ZH_PUNCT_END + "。.:：")
+        return s
+
     def en_sentence(self, max_chars: int) -> str:
         g = self.rng
         words: list[str] = []
         while sum(len(w) + 1 for w in words) < max_chars:
             r = g.random()
-            w = self.en_word() if r < 0.8 else self.number() if r < 0.9 else self.code()
-            if g.random() < 0.12:
+            w = self.en_word() if r < 0.75 else self.number() if r < 0.85 else self.option() if r < 0.93 else self.code()
+            if g.random() < 0.08:
+                pair = g.choice(EN_WRAPS)
+                w = pair[0] + w + pair[1]
+            if g.random() < 0.15:
                 w += g.choice(EN_PUNCT)
             words.append(w)
         return " ".join(words)[:max_chars].strip()
 
     def random_chars(self, n: int) -> str:
         g = self.rng
-        if g.random() < 0.7:
+        r = g.random()
+        if r < 0.6:
             return "".join(g.choice(self.han) for _ in range(n))
+        if r < 0.75:  # symbol-dense: narrow glyphs side by side
+            pool = SYMBOLS + string.ascii_letters + string.digits
+            return "".join(g.choice(pool) for _ in range(n)).strip()
         return "".join(g.choice(self.charset) for _ in range(n)).strip()
 
     def line(self, min_chars: int = 1, max_chars: int = 24) -> str:
@@ -178,10 +258,12 @@ class TextSampler:
         g = self.rng
         n = g.randint(min_chars, max_chars)
         r = g.random()
-        if r < 0.62:
+        if r < 0.48:
             s = self.zh_sentence(n)
             if g.random() < 0.15:
                 s = _s2t().convert(s)
+        elif r < 0.64:
+            s = self.tech_sentence(n)
         elif r < 0.80:
             s = self.random_chars(n)
         elif r < 0.90:
