@@ -59,6 +59,7 @@ def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     narrow = sum(c in "Ili.,-/()'\":;!|" for t in lines for c in t)
     assert narrow > 0.055 * sum(map(len, lines))  # the mix before tech_sentence had 0.042
 
+
 def _user_crops(tmp_path, n=12):
     """A small labeled set as a user would bring it (tsv), rendered with a real font."""
     import cv2

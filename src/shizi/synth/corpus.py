@@ -234,7 +234,12 @@ class TextSampler:
         words: list[str] = []
         while sum(len(w) + 1 for w in words) < max_chars:
             r = g.random()
-            w = self.en_word() if r < 0.75 else self.number() if r < 0.85 else self.option() if r < 0.93 else self.code()
+            if r < 0.75:
+                w = self.en_word()
+            elif r < 0.85:
+                w = self.number()
+            else:
+                w = self.option() if r < 0.93 else self.code()
             if g.random() < 0.08:
                 pair = g.choice(EN_WRAPS)
                 w = pair[0] + w + pair[1]
