@@ -7,8 +7,7 @@ Matches "How shizi is scored" (shared/README.md):
 - Detection: predicted line polygons matched one-to-one to reference lines at IoU >= 0.5;
   precision, recall, H-mean.
 
-Torch-free: needs only rapidfuzz (edit distance) and shapely (polygon IoU); both are imported lazily
-with pure-Python fallbacks so this module always imports.
+Torch-free: rapidfuzz computes edit distances and shapely polygon IoU.
 """
 
 from __future__ import annotations
@@ -16,6 +15,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+from shapely.geometry import Polygon as ShapelyPolygon
 
 __all__ = [
     "normalize",
@@ -43,35 +45,9 @@ def normalize(text: str | None) -> str:
     return "".join(ch for ch in folded if not ch.isspace())
 
 
-def _levenshtein_py(a: str, b: str) -> int:
-    if a == b:
-        return 0
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-        prev = cur
-    return prev[-1]
-
-
-try:  # rapidfuzz is a well-kept C++ implementation; fall back to a small DP without it
-    from rapidfuzz.distance import Levenshtein as _Lev
-
-    def _levenshtein(a: str, b: str) -> int:
-        return int(_Lev.distance(a, b))
-
-except ImportError:  # pragma: no cover - exercised only without rapidfuzz
-    _levenshtein = _levenshtein_py
-
-
 def edit_distance(a: str, b: str) -> int:
     """Unit-cost Levenshtein distance (insert, delete, substitute) between two strings, as given."""
-    return _levenshtein(a or "", b or "")
+    return int(Levenshtein.distance(a or "", b or ""))
 
 
 @dataclass(frozen=True)
@@ -117,84 +93,20 @@ def box_to_polygon(box: Sequence[float]) -> list[list[float]]:
     return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]
 
 
-def _shapely_polygon(points: Polygon):
-    from shapely.geometry import Polygon as SPolygon
-
-    p = SPolygon([(float(x), float(y)) for x, y in points])
+def _shapely_polygon(points: Polygon) -> ShapelyPolygon:
+    p = ShapelyPolygon([(float(x), float(y)) for x, y in points])
     if not p.is_valid:
         p = p.buffer(0)  # self-intersecting quads (e.g. point order crossed) → valid area
     return p
 
 
-def _shoelace(points: Polygon) -> float:
-    s = 0.0
-    n = len(points)
-    for i in range(n):
-        x0, y0 = points[i]
-        x1, y1 = points[(i + 1) % n]
-        s += x0 * y1 - x1 * y0
-    return abs(s) / 2.0
-
-
-def _clip(subject: list, clip: list) -> list:
-    """Sutherland-Hodgman: ``subject`` clipped by convex ``clip`` (both as lists of (x, y))."""
-
-    def orient(poly):
-        s = sum(
-            poly[i][0] * poly[(i + 1) % len(poly)][1] - poly[(i + 1) % len(poly)][0] * poly[i][1]
-            for i in range(len(poly))
-        )
-        return poly if s >= 0 else poly[::-1]
-
-    clip = orient(clip)
-    out = orient(subject)
-    for i in range(len(clip)):
-        if not out:
-            break
-        a, b = clip[i], clip[(i + 1) % len(clip)]
-
-        def inside(p, a=a, b=b):
-            return (b[0] - a[0]) * (p[1] - a[1]) - (b[1] - a[1]) * (p[0] - a[0]) >= 0
-
-        def inter(p, q, a=a, b=b):
-            x1, y1, x2, y2 = p[0], p[1], q[0], q[1]
-            x3, y3, x4, y4 = a[0], a[1], b[0], b[1]
-            den = (x1 - x2) * (y3 - y4) - (y1 - y2) * (x3 - x4)
-            if den == 0:
-                return q
-            t = ((x1 - x3) * (y3 - y4) - (y1 - y3) * (x3 - x4)) / den
-            return (x1 + t * (x2 - x1), y1 + t * (y2 - y1))
-
-        inp, out = out, []
-        for j in range(len(inp)):
-            p, q = inp[j], inp[(j + 1) % len(inp)]
-            if inside(q):
-                if not inside(p):
-                    out.append(inter(p, q))
-                out.append(q)
-            elif inside(p):
-                out.append(inter(p, q))
-    return out
-
-
 def polygon_iou(a: Polygon, b: Polygon) -> float:
-    """Intersection over union of two simple polygons given as ``[[x, y], ...]``.
-
-    Uses shapely when installed (any simple polygon); otherwise a pure-Python clip that is exact
-    for convex polygons (line quads and boxes).
-    """
+    """Intersection over union of two simple polygons given as ``[[x, y], ...]``."""
     if len(a) < 3 or len(b) < 3:
         return 0.0
-    try:
-        pa, pb = _shapely_polygon(a), _shapely_polygon(b)
-        inter = pa.intersection(pb).area
-        union = pa.area + pb.area - inter
-    except ImportError:  # pragma: no cover - exercised only without shapely
-        pa = [(float(x), float(y)) for x, y in a]
-        pb = [(float(x), float(y)) for x, y in b]
-        clipped = _clip(pa, pb)
-        inter = _shoelace(clipped) if len(clipped) >= 3 else 0.0
-        union = _shoelace(pa) + _shoelace(pb) - inter
+    pa, pb = _shapely_polygon(a), _shapely_polygon(b)
+    inter = pa.intersection(pb).area
+    union = pa.area + pb.area - inter
     return float(inter / union) if union > 0 else 0.0
 
 
