@@ -6,6 +6,7 @@ complete checkpoint intact.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,14 @@ def save(out: Path, model: torch.nn.Module, meta: dict, optimizer, scheduler, st
     atomic_save({**meta, "step": step, "model": state}, out / "weights.pt")
     atomic_save({"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
                  "torch_rng": torch.get_rng_state()}, out / "optim.pt")
+
+
+def log_record(out: Path, rec: dict) -> None:
+    """Print one JSON record and append it to the run's ``log.jsonl``."""
+    line = json.dumps(rec)
+    print(line, flush=True)
+    with open(out / "log.jsonl", "a", encoding="utf-8") as f:
+        f.write(line + "\n")
 
 
 def load_weights(path: Path) -> dict:

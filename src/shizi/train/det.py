@@ -10,7 +10,6 @@ optional export of an ONNX model folder at the end.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -104,7 +103,6 @@ def train(args) -> Path:
                         prefetch_factor=2 if args.workers else None)
     loss_fn = ctpn_loss if args.arch.startswith("ctpn") else db_loss
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "log.jsonl", "a", encoding="utf-8")
     t0, step0, losses, parts = time.time(), step, [], []
     model.train()
     for batch in loader:
@@ -127,10 +125,7 @@ def train(args) -> Path:
             rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(last)),
                    **{k: float(np.mean([p[k] for p in parts[-args.log_every:]])) for k in part},
                    "lr": sched.get_last_lr()[0], "samples_per_s": round(rate, 2), "time": time.time()}
-            print(json.dumps(rec), flush=True)
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-    log.close()
+            checkpoint.log_record(args.out, rec)
     if args.export:
         from shizi.train.export import export_detector
 

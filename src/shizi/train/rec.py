@@ -143,7 +143,6 @@ def train(args) -> Path:
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     use_bf16 = device.startswith("cuda")
     args.out.mkdir(parents=True, exist_ok=True)
-    log = open(args.out / "log.jsonl", "a", encoding="utf-8")
     t0, seen0, losses = time.time(), step * args.batch, []
     model.train()
     for x, widths, texts in _width_buckets(loader, args.batch):
@@ -175,10 +174,7 @@ def train(args) -> Path:
                 rec["val_cer"] = evaluate(model, enc, val_set, device, stride)
             if real_set:
                 rec["real_cer"] = evaluate(model, enc, real_set, device, stride)
-            print(json.dumps(rec), flush=True)
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-    log.close()
+            checkpoint.log_record(args.out, rec)
     if args.export:
         from shizi.train.export import export_recognizer
 
