@@ -122,6 +122,29 @@ def test_ctc_greedy_decode():
     assert ctc_greedy_decode(np.zeros((0, 4)), charset).text == ""
 
 
+def _band(h=40, w=200, top=10, bottom=30, ink=20, paper=235):
+    g = np.full((h, w), paper, np.uint8)
+    g[top:bottom, 10 : w - 10 : 3] = ink  # glyph-like vertical strokes
+    return g
+
+
+def test_ink_rows_trims_to_the_text_band_with_margin():
+    from shizi.recognition.crops import ink_rows
+
+    assert ink_rows(_band(), margin=0.2) == (6, 34)  # 20 rows of ink, 4 rows either side
+    assert ink_rows(_band(), margin=0.0) == (10, 30)
+    assert ink_rows(255 - _band(), margin=0.0) == (10, 30)  # light text on a dark ground
+    bled = _band()
+    bled[0:4, 10:190:3] = 20  # the next line's descenders at the crop's top edge
+    assert ink_rows(bled, margin=0.0) == (10, 30)
+    two = _band(top=6, bottom=14)  # a glyph with a gap inside it (二): both bars stay
+    two[22:30, 10:190:3] = 20
+    assert ink_rows(two, margin=0.0) == (6, 30)
+    assert ink_rows(_band(top=19, bottom=21), margin=0.0, min_keep=0.45) == (11, 29)  # a dash: no sliver
+    assert ink_rows(np.full((40, 200), 128, np.uint8)) == (0, 40)  # no ink: whole
+    assert ink_rows(_band(ink=225, paper=235)) == (0, 40)  # too faint to trust: whole
+
+
 def test_layout_single_column_blocks_and_rows():
     def box(x0, y0, x1, y1):
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)

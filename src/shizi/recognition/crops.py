@@ -44,6 +44,43 @@ def crop_line(image: np.ndarray, polygon: np.ndarray, pad: float = 0.08) -> tupl
     return rectify_quad(image, quad_of(polygon), pad)
 
 
+def ink_rows(grey: np.ndarray, margin: float = 0.2, min_keep: float = 0.45) -> tuple[int, int]:
+    """Rows ``[top, bottom)`` of a line crop that hold its text band, plus ``margin`` x the band's height.
+
+    Detectors return boxes with generous, detector-specific room above and below the glyphs; at a
+    fixed recognizer input height every extra row shrinks the glyphs, so the recognizer reads a
+    crop trimmed to its ink. Ink is what Otsu separates from the crop's median grey (either
+    polarity). Rows with ink form runs; the run with most ink is the line, and other runs with at
+    least a quarter of its ink that do not touch the crop's edge (a neighbouring line's bleed does)
+    join it. The result is never cut below ``min_keep`` x the crop's height, and low-contrast crops
+    are left whole.
+    """
+    h, w = grey.shape[:2]
+    if h < 8 or w < 4:
+        return 0, h
+    diff = cv2.absdiff(grey, np.full_like(grey, int(np.median(grey))))
+    _, ink = cv2.threshold(diff, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    on = ink.astype(bool)
+    if not on.any() or on.all() or diff[on].mean() - diff[~on].mean() < 20:
+        return 0, h
+    rows = np.flatnonzero(ink.mean(axis=1) > 0.02)
+    mass = ink.sum(axis=1)
+    splits = np.flatnonzero(np.diff(rows) > max(2, h // 12)) + 1
+    runs = [(int(r[0]), int(r[-1]) + 1) for r in np.split(rows, splits)]
+    weights = [int(mass[a:b].sum()) for a, b in runs]
+    best = int(np.argmax(weights))
+    top, bot = runs[best]
+    for (a, b), m in zip(runs, weights, strict=True):
+        if m >= 0.25 * weights[best] and a > 0 and b < h:
+            top, bot = min(top, a), max(bot, b)
+    pad = margin * (bot - top)
+    top, bot = top - pad, bot + pad
+    short = min_keep * h - (bot - top)
+    if short > 0:
+        top, bot = top - short / 2, bot + short / 2
+    return max(0, int(np.floor(top))), min(h, int(np.ceil(bot)))
+
+
 def map_points(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Apply homography ``m`` to points ``(N, 2)``."""
     pts = np.asarray(pts, dtype=np.float64).reshape(-1, 1, 2)
