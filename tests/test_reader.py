@@ -143,6 +143,9 @@ def test_ink_rows_trims_to_the_text_band_with_margin():
     assert ink_rows(_band(top=19, bottom=21), margin=0.0, min_keep=0.45) == (11, 29)  # a dash: no sliver
     assert ink_rows(np.full((40, 200), 128, np.uint8)) == (0, 40)  # no ink: whole
     assert ink_rows(_band(ink=225, paper=235)) == (0, 40)  # too faint to trust: whole
+    specks = np.full((40, 200), 235, np.uint8)
+    specks[np.arange(0, 40, 3), np.arange(0, 200, 15)[:14]] = 0  # scattered dots, no row of ink
+    assert ink_rows(specks) == (0, 40)
 
 
 def test_layout_single_column_blocks_and_rows():
