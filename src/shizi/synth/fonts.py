@@ -86,6 +86,59 @@ def all_faces() -> tuple[Face, ...]:
     return tuple(faces)
 
 
+@lru_cache(maxsize=1)
+def upright_latin_faces() -> tuple[Face, ...]:
+    """Latin faces without italics: the faces documents set English runs in."""
+    return tuple(f for f in all_faces() if not f.cjk and "Oblique" not in f.name and "Italic" not in f.name)
+
+
 def faces_covering(text: str) -> list[Face]:
     need = set(text) - {" "}
     return [f for f in all_faces() if need <= f.coverage]
+
+
+class FontPair:
+    """A CJK face for Han and CJK punctuation and, optionally, a Latin face for ASCII runs, as documents
+    set mixed Chinese and English text; both share one baseline and line box."""
+
+    def __init__(self, cjk: Face, latin: Face | None, size: int):
+        self.cjk, self.latin, self.size = cjk, latin, size
+        self.fc = cjk.font(size)
+        self.fl = latin.font(size) if latin else None
+        a1, d1 = self.fc.getmetrics()
+        if self.fl is not None:
+            a2, d2 = self.fl.getmetrics()
+            self.ascent, self.descent = max(a1, a2), max(d1, d2)
+        else:
+            self.ascent, self.descent = a1, d1
+        self._w: dict[str, float] = {}
+
+    @property
+    def height(self) -> int:
+        return self.ascent + self.descent
+
+    def font_of(self, ch: str) -> ImageFont.FreeTypeFont:
+        return self.fl if self.fl is not None and ch.isascii() else self.fc
+
+    def clean(self, text: str) -> str:
+        return "".join(c for c in text if c in self.cjk.coverage or (self.latin and c.isascii() and c in
+                                                                        self.latin.coverage) or c == " ")
+
+    def width(self, ch: str) -> float:
+        w = self._w.get(ch)
+        if w is None:
+            w = self._w[ch] = self.font_of(ch).getlength(ch)
+        return w
+
+    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+        out: list[tuple[str, ImageFont.FreeTypeFont]] = []
+        for ch in text:
+            f = self.font_of(ch)
+            if out and out[-1][1] is f:
+                out[-1] = (out[-1][0] + ch, f)
+            else:
+                out.append((ch, f))
+        return out
+
+    def text_width(self, text: str) -> float:
+        return sum(f.getlength(t) for t, f in self.runs(text))

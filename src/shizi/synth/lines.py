@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from shizi.recognition.crops import ink_rows
 from shizi.synth import degrade
 from shizi.synth.corpus import TextSampler
-from shizi.synth.fonts import Face, all_faces, faces_covering
+from shizi.synth.fonts import Face, FontPair, all_faces, faces_covering, upright_latin_faces
 
 
 def _pick_face(text: str, rng: random.Random) -> Face | None:
@@ -24,30 +25,24 @@ def _pick_face(text: str, rng: random.Random) -> Face | None:
     return rng.choice(cjk or faces)
 
 
-def draw_text(text: str, face: Face, size: int, rng: random.Random, fg: int, bg: int,
-              spacing: float = 0.0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Draw ``text`` on a canvas; returns the grey image and the typographic line box (x0, y0, x1, y1)."""
-    font = face.font(size)
-    ascent, descent = font.getmetrics()
+def draw_text(
+    text: str, face: Face, size: int, rng: random.Random, fg: int, bg: int, spacing: float = 0.0,
+    latin: Face | None = None,
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Draw ``text`` (ASCII runs in ``latin`` when given) on a canvas; returns the grey image and the
+    typographic line box (x0, y0, x1, y1)."""
+    fonts = FontPair(face, latin, size)
+    pieces = [(c, fonts.font_of(c)) for c in text] if spacing else fonts.runs(text)
+    extra = spacing * size
+    advances = [f.getlength(t) + extra for t, f in pieces]
     pad = size
-    if spacing:
-        advances = [font.getlength(c) + spacing * size for c in text]
-        width = int(sum(advances) + 2 * pad)
-    else:
-        width = int(font.getlength(text) + 2 * pad)
-    height = ascent + descent + 2 * pad
-    img = Image.new("L", (max(width, 1), height), bg)
+    img = Image.new("L", (max(1, int(sum(advances) + 2 * pad)), fonts.height + 2 * pad), bg)
     d = ImageDraw.Draw(img)
-    if spacing:
-        x = float(pad)
-        for c, adv in zip(text, advances, strict=True):
-            d.text((x, pad), c, font=font, fill=fg)
-            x += adv
-        x1 = x - spacing * size
-    else:
-        d.text((pad, pad), text, font=font, fill=fg)
-        x1 = pad + font.getlength(text)
-    return np.asarray(img), (pad, pad, int(round(x1)), pad + ascent + descent)
+    x = float(pad)
+    for (t, f), adv in zip(pieces, advances, strict=True):
+        d.text((x, pad + fonts.ascent), t, font=f, fill=fg, anchor="ls")
+        x += adv
+    return np.asarray(img), (pad, pad, int(round(x - extra)), pad + fonts.height)
 
 
 def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
@@ -68,7 +63,13 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
     else:
         fg, bg = rng.randint(0, 90), rng.randint(170, 255)
     spacing = rng.uniform(-0.04, 0.35) if rng.random() < 0.2 else 0.0
-    img, (x0, y0, x1, y1) = draw_text(text, face, size, rng, fg, bg, spacing)
+    latin = None
+    if face.cjk and any(c.isascii() and c.isalnum() for c in text) and rng.random() < 0.5:
+        # documents set English runs in a Latin face beside the CJK one
+        need = {c for c in text if c.isascii() and c != " "}
+        options = [f for f in upright_latin_faces() if need <= f.coverage]
+        latin = rng.choice(options) if options else None
+    img, (x0, y0, x1, y1) = draw_text(text, face, size, rng, fg, bg, spacing, latin)
     img = img.copy()
     lh = y1 - y0
     if rng.random() < 0.12:  # underline / table rule fragments
@@ -98,6 +99,9 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
     h, w = img.shape
     crop = img[max(0, top):min(h, bot), max(0, left):min(w, right)]
     crop = degrade.scan_and_photo(crop, rng)
+    if rng.random() < 0.7:  # most crops as the runtime trims them (shizi.recognition.crops.ink_rows)
+        top, bot = ink_rows(crop, rng.uniform(0.1, 0.3))
+        crop = crop[top:bot]
     ch, cw = crop.shape
     new_w = max(8, int(round(cw * height / ch * rng.uniform(0.9, 1.1))))
     interp = cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR

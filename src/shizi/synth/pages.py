@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from shizi.synth import degrade
 from shizi.synth.corpus import TextSampler
-from shizi.synth.fonts import Face, all_faces
+from shizi.synth.fonts import Face, FontPair, all_faces, upright_latin_faces
 
 KIND_WEIGHTS = {"doc": 0.64, "receipt": 0.09, "screen": 0.11, "scene": 0.16}
 
@@ -37,52 +37,6 @@ class Page:
     kind: str = "doc"
 
 
-class _Fonts:
-    """A page's font pair: a CJK face for Han and punctuation, optionally a Latin face for ASCII runs."""
-
-    def __init__(self, cjk: Face, latin: Face | None, size: int):
-        self.cjk, self.latin, self.size = cjk, latin, size
-        self.fc = cjk.font(size)
-        self.fl = latin.font(size) if latin else None
-        a1, d1 = self.fc.getmetrics()
-        if self.fl is not None:
-            a2, d2 = self.fl.getmetrics()
-            self.ascent, self.descent = max(a1, a2), max(d1, d2)
-        else:
-            self.ascent, self.descent = a1, d1
-        self._w: dict[str, float] = {}
-
-    @property
-    def height(self) -> int:
-        return self.ascent + self.descent
-
-    def font_of(self, ch: str) -> ImageFont.FreeTypeFont:
-        return self.fl if self.fl is not None and ch.isascii() else self.fc
-
-    def clean(self, text: str) -> str:
-        return "".join(c for c in text if c in self.cjk.coverage or (self.latin and c.isascii() and c in
-                                                                        self.latin.coverage) or c == " ")
-
-    def width(self, ch: str) -> float:
-        w = self._w.get(ch)
-        if w is None:
-            w = self._w[ch] = self.font_of(ch).getlength(ch)
-        return w
-
-    def runs(self, text: str) -> list[tuple[str, ImageFont.FreeTypeFont]]:
-        out: list[tuple[str, ImageFont.FreeTypeFont]] = []
-        for ch in text:
-            f = self.font_of(ch)
-            if out and out[-1][1] is f:
-                out[-1] = (out[-1][0] + ch, f)
-            else:
-                out.append((ch, f))
-        return out
-
-    def text_width(self, text: str) -> float:
-        return sum(f.getlength(t) for t, f in self.runs(text))
-
-
 class _Canvas:
     """An RGB page being drawn, collecting line quads."""
 
@@ -92,7 +46,7 @@ class _Canvas:
         self.quads: list[np.ndarray] = []
         self.texts: list[str] = []
 
-    def text(self, x: float, top: float, text: str, fonts: _Fonts, fill, label: bool = True) -> float:
+    def text(self, x: float, top: float, text: str, fonts: FontPair, fill, label: bool = True) -> float:
         """Draw ``text`` with its line box top at ``top``; returns the x after the last glyph."""
         text = text.rstrip()
         lead = len(text) - len(text.lstrip())
@@ -112,7 +66,7 @@ class _Canvas:
             self.texts.append(text.strip())
         return cx
 
-    def vtext(self, x: float, top: float, text: str, fonts: _Fonts, fill, step: float) -> float:
+    def vtext(self, x: float, top: float, text: str, fonts: FontPair, fill, step: float) -> float:
         """Vertical Chinese: one glyph under the other, each in an em square ``step`` high."""
         f = fonts.fc
         y = top
@@ -126,27 +80,26 @@ class _Canvas:
 
 
 def _faces(rng: random.Random) -> tuple[Face, Face | None]:
-    faces = all_faces()
-    cjk = [f for f in faces if f.cjk]
-    latin = [f for f in faces if not f.cjk and "Oblique" not in f.name and "Italic" not in f.name]
+    cjk = [f for f in all_faces() if f.cjk]
+    latin = upright_latin_faces()
     face = rng.choice(cjk)
     lat = rng.choice(latin) if latin and rng.random() < 0.5 else None
     return face, lat
 
 
-def _fonts_for_height(face: Face, latin: Face | None, line_h: float) -> _Fonts:
+def _fonts_for_height(face: Face, latin: Face | None, line_h: float) -> FontPair:
     """Fonts whose line box is about ``line_h`` pixels tall."""
     f = face.font(100)
     a, d = f.getmetrics()
     size = max(8, int(round(line_h * 100 / max(1, a + d))))
-    return _Fonts(face, latin, size)
+    return FontPair(face, latin, size)
 
 
 def _line_height(rng: random.Random, lo: float = 16, hi: float = 60) -> float:
     return math.exp(rng.uniform(math.log(lo), math.log(hi)))
 
 
-def _wrap(text: str, fonts: _Fonts, width: float, first_indent: float) -> list[tuple[str, float]]:
+def _wrap(text: str, fonts: FontPair, width: float, first_indent: float) -> list[tuple[str, float]]:
     """Greedy line breaking by glyph advances; returns (line text, x offset) pairs."""
     lines: list[tuple[str, float]] = []
     cur, w, indent = "", 0.0, first_indent
@@ -276,7 +229,7 @@ def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     return y + hf.height + line_h * rng.uniform(0.3, 0.9)
 
 
-def _paragraph(cv, rng, s, fonts: _Fonts, x0, y, colw, ink, pitch, indent_chars, y_bot) -> float:
+def _paragraph(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, indent_chars, y_bot) -> float:
     text = fonts.clean(s.paragraph(rng.randint(10, 260)))
     if not text.strip():
         return y
@@ -289,7 +242,7 @@ def _paragraph(cv, rng, s, fonts: _Fonts, x0, y, colw, ink, pitch, indent_chars,
     return y
 
 
-def _list(cv, rng, s, fonts: _Fonts, x0, y, colw, ink, pitch, y_bot) -> float:
+def _list(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, y_bot) -> float:
     style = rng.choice(["•", "-", "num", "paren", "·"])
     for k in range(rng.randint(2, 6)):
         mark = {"num": f"{k + 1}.", "paren": f"（{k + 1}）"}.get(style, style)
