@@ -43,6 +43,22 @@ def test_synthetic_lines_are_deterministic_and_in_charset():
         assert text and set(text) <= cs
 
 
+def test_mixed_lines_set_english_in_a_latin_face():
+    from shizi.synth.fonts import all_faces, upright_latin_faces
+    from shizi.synth.lines import draw_text
+
+    cjk = next(f for f in all_faces() if f.cjk)
+    serif = next(f for f in upright_latin_faces() if "Serif" in f.name)
+    rng = random.Random(0)
+    one, (_, _, x1, _) = draw_text("终端GNOME", cjk, 32, rng, 0, 255)
+    two, (_, _, x2, _) = draw_text("终端GNOME", cjk, 32, rng, 0, 255, latin=serif)
+    han = draw_text("终端", cjk, 32, rng, 0, 255)[1][2]  # where the Han run ends
+    h = min(one.shape[0], two.shape[0])
+    assert x1 != x2  # the English run has other advances
+    assert not np.array_equal(one[:h, han : min(x1, x2)], two[:h, han : min(x1, x2)])
+    assert (one[:h, :han] < 128).any() and (two[:h, :han] < 128).any()  # the Han run is drawn in both
+
+
 def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     from shizi.synth.corpus import TextSampler
 
