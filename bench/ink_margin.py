@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
 from shizi import metrics as M
 from shizi.reader import Reader
 from shizi.synth.pages import render_page
@@ -42,7 +40,6 @@ def main() -> None:
     report = {m: M.cer(p).to_dict() for m, p in pairs.items()}
     best = min(report, key=lambda m: report[m]["cer"])
     print(json.dumps({"pages": args.pages, "seed": args.seed, "best": best, **report}, indent=1))
-    assert np.isfinite(report[best]["cer"])
 
 
 if __name__ == "__main__":
