@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from ..models import ModelInfo
-from .crops import ink_rows
+from .crops import INK_MARGIN, ink_rows
 from .types import RecognitionResult
 
 
@@ -66,7 +66,7 @@ class CRNNRecognizer:
         self.batch_size = max(1, int(batch_size))
         self.max_batch_pixels = int(cfg.get("max_batch_pixels", 32 * 8192))
         # rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
-        margin = cfg.get("ink_margin", 0.2)  # chosen on synthetic pages: bench/ink_margin.py
+        margin = cfg.get("ink_margin", INK_MARGIN)
         self.ink_margin = None if margin is None else float(margin)
 
     def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:

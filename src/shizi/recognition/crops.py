@@ -44,7 +44,10 @@ def crop_line(image: np.ndarray, polygon: np.ndarray, pad: float = 0.08) -> tupl
     return rectify_quad(image, quad_of(polygon), pad)
 
 
-def ink_rows(grey: np.ndarray, margin: float = 0.2, min_keep: float = 0.45) -> tuple[int, int]:
+INK_MARGIN = 0.2  # chosen on synthetic pages: bench/ink_margin.py
+
+
+def ink_rows(grey: np.ndarray, margin: float = INK_MARGIN, min_keep: float = 0.45) -> tuple[int, int]:
     """Rows ``[top, bottom)`` of a line crop that hold its text band, plus ``margin`` x the band's height.
 
     Detectors return boxes with generous, detector-specific room above and below the glyphs; at a

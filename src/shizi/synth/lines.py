@@ -26,8 +26,7 @@ def _pick_face(text: str, rng: random.Random) -> Face | None:
 
 
 def draw_text(
-    text: str, face: Face, size: int, rng: random.Random, fg: int, bg: int, spacing: float = 0.0,
-    latin: Face | None = None,
+    text: str, face: Face, size: int, fg: int, bg: int, spacing: float = 0.0, latin: Face | None = None
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Draw ``text`` (ASCII runs in ``latin`` when given) on a canvas; returns the grey image and the
     typographic line box (x0, y0, x1, y1)."""
@@ -69,7 +68,7 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
         need = {c for c in text if c.isascii() and c != " "}
         options = [f for f in upright_latin_faces() if need <= f.coverage]
         latin = rng.choice(options) if options else None
-    img, (x0, y0, x1, y1) = draw_text(text, face, size, rng, fg, bg, spacing, latin)
+    img, (x0, y0, x1, y1) = draw_text(text, face, size, fg, bg, spacing, latin)
     img = img.copy()
     lh = y1 - y0
     if rng.random() < 0.12:  # underline / table rule fragments
