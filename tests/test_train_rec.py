@@ -130,7 +130,10 @@ def test_training_resumes_exactly_and_exports_matching_onnx(tmp_path):
         assert torch.equal(wa["model"][k], wb["model"][k]), k
     assert not torch.equal(wa["model"]["fc.weight"], wb2["model"]["fc.weight"])  # it did train
 
-    # export: ONNX equals torch (checked inside), and the runtime reads the folder
+    # export: the float32 graph equals torch, the int8 one agrees with it (both checked inside), and the
+    # runtime reads the folder
+    import onnx
+
     from shizi.models import read_model_folder
     from shizi.recognition.crnn import CRNNRecognizer
     from shizi.train.export import export_recognizer
@@ -139,6 +142,8 @@ def test_training_resumes_exactly_and_exports_matching_onnx(tmp_path):
     export_recognizer(tmp_path / "a" / "weights.pt", folder)
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["task"] == "recognition" and cfg["width_stride"] == 8
+    ops = {n.op_type for n in onnx.load(str(folder / "model.onnx")).graph.node}
+    assert {"MatMulInteger", "DynamicQuantizeLSTM"} <= ops  # int8 output layer and LSTMs
     assert load_charset(folder / "charset.txt") == wa["charset"]
     rec = CRNNRecognizer(read_model_folder(folder))
     crop = np.full((40, 200), 255, np.uint8)

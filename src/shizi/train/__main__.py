@@ -17,7 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("weights", type=Path)
     e.add_argument("out", type=Path)
     e.add_argument("--name")
-    e.add_argument("--fp32", action="store_true", help="keep float32 weights (default: float16)")
+    e.add_argument("--fp32", action="store_true",
+                   help="keep float32 weights (default: int8 MatMul/LSTM weights)")
     from shizi.train import det
 
     det.add_args(sub.add_parser("det", help="train a text detector (db | ctpn)"))
@@ -37,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer
 
-        print(export_recognizer(args.weights, args.out, args.name, half_weights=not args.fp32))
+        print(export_recognizer(args.weights, args.out, args.name, int8=not args.fp32))
     return 0
 
 

@@ -26,8 +26,11 @@ class _Softmax(torch.nn.Module):
 
 
 def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
-                      half_weights: bool = True) -> Path:
-    """Write model.onnx (input ``image`` [N,1,32,W] -> ``probs`` [N,T,C]), charset.txt and config.json."""
+                      int8: bool = True) -> Path:
+    """Write model.onnx (input ``image`` [N,1,32,W] -> ``probs`` [N,T,C]), charset.txt and config.json.
+
+    The float32 graph is checked against torch; with ``int8`` its MatMul and LSTM weights are then
+    quantized (:func:`quantize_int8`)."""
     from shizi.synth.charset import save_charset
     from shizi.train.nets.recognition import build
 
@@ -44,9 +47,9 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
     torch.onnx.export(wrapped, (x,), str(onnx_path), input_names=["image"], output_names=["probs"],
                       dynamic_axes={"image": {0: "n", 3: "w"}, "probs": {0: "n", 1: "t"}},
                       opset_version=17, dynamo=False)
-    if half_weights:
-        store_weights_fp16(onnx_path)
-    check_onnx(wrapped, onnx_path, tol=2e-2 if half_weights else 1e-4)
+    check_onnx(wrapped, onnx_path, tol=1e-4)
+    if int8:
+        quantize_int8(wrapped, onnx_path)
     save_charset(charset, out_dir / "charset.txt")
     config = {
         "name": name or out_dir.name, "task": "recognition", "arch": w["arch"], "onnx": "model.onnx",
@@ -60,31 +63,35 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
     return onnx_path
 
 
-def store_weights_fp16(onnx_path: Path, min_size: int = 1024) -> None:
-    """Halve the file: large float32 weights are stored as float16, each behind a Cast to float32.
+def quantize_int8(net: torch.nn.Module, onnx_path: Path, min_agreement: float = 0.95) -> float:
+    """Replace ``onnx_path`` by its dynamically quantized form: int8 MatMul and LSTM weights (per
+    channel), activations quantized per batch at run time.
 
-    onnxruntime folds these constant Casts when the session loads, so inference still runs in float32
-    at the same speed; only the weights are rounded (int8 quantization changed outputs far more)."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+    The 9,670-way output layer dominates a CRNN's inference; in int8 it runs about 1.5x as fast, and
+    the file is a third of the float32 one. Near-ties between classes can flip, so instead of a
+    tolerance on probabilities the check is that the per-step argmax (what greedy CTC decodes) agrees
+    with torch's on at least ``min_agreement`` of the steps of a random batch. Returns that agreement."""
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
 
-    model = onnx.load(str(onnx_path))
-    graph = model.graph
-    inits, casts = [], []
-    for t in graph.initializer:
-        if t.data_type == TensorProto.FLOAT and int(np.prod(t.dims)) >= min_size:
-            half = numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name + "_fp16")
-            inits.append(half)
-            casts.append(helper.make_node("Cast", [half.name], [t.name], to=TensorProto.FLOAT))
-        else:
-            inits.append(t)
-    del graph.initializer[:]
-    graph.initializer.extend(inits)
-    nodes = casts + list(graph.node)
-    del graph.node[:]
-    graph.node.extend(nodes)
-    onnx.checker.check_model(model)
-    onnx.save(model, str(onnx_path))
+    fp32 = onnx_path.with_suffix(".fp32.onnx")
+    onnx_path.replace(fp32)
+    try:  # shape inference and graph clean-up first, as onnxruntime's quantization guide asks
+        quant_pre_process(str(fp32), str(onnx_path))
+        quantize_dynamic(str(onnx_path), str(onnx_path), op_types_to_quantize=["MatMul", "LSTM"],
+                         weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        fp32.unlink()
+    sess = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 1, 32, 320, generator=g) * 2 - 1
+    with torch.no_grad():
+        ref = net(x).argmax(-1).numpy()
+    got = sess.run(None, {"image": x.numpy()})[0].argmax(-1)
+    agreement = float((ref == got).mean())
+    if agreement < min_agreement:
+        raise RuntimeError(f"int8 model agrees with torch on {agreement:.3f} of steps (< {min_agreement})")
+    return agreement
 
 
 def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4,

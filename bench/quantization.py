@@ -1,0 +1,54 @@
+"""Float32 against int8 export of one recognizer checkpoint: CER, time per line and file size.
+
+    .venv/bin/python bench/quantization.py                       # checkpoints/rec_crnn_lite.pt, lines_zh
+    .venv/bin/python bench/quantization.py --weights runs/x/weights.pt --repeats 5
+
+Both folders are exported from the same weights (``shizi.train.export``, needs the ``train`` extra) and
+scored with ``shizi.evaluate`` on one thread, the variants taking turns; time is the median per line,
+best of ``--repeats`` rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from shizi.evaluate import evaluate
+from shizi.reader import Reader
+from shizi.train.export import export_recognizer
+
+ROOT = Path(__file__).resolve().parents[1]
+LINES = ROOT.parent / "shared" / "eval" / "lines_zh" / "labels.jsonl"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("labels", nargs="?", type=Path, default=LINES)
+    ap.add_argument("--weights", type=Path, default=ROOT / "checkpoints" / "rec_crnn_lite.pt")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = {}
+        for variant, int8 in (("fp32", False), ("int8", True)):
+            folders[variant] = Path(tmp) / variant
+            export_recognizer(args.weights, folders[variant], name=f"bench_{variant}", int8=int8)
+        readers = {v: Reader(detector=False, recognizer=str(f), threads=1) for v, f in folders.items()}
+        out: dict[str, dict] = {}
+        for _ in range(args.repeats):
+            for v, reader in readers.items():
+                r = evaluate(reader, args.labels)
+                ms = r["seconds_median"] * 1000
+                prev = out.get(v)
+                out[v] = {
+                    "cer": round(r["cer"], 4), "errors": r["errors"], "ref_chars": r["ref_chars"],
+                    "ms_per_line": round(min(ms, prev["ms_per_line"]) if prev else ms, 2),
+                    "mb": round((folders[v] / "model.onnx").stat().st_size / 1e6, 2),
+                }
+    out["int8_time_ratio"] = round(out["int8"]["ms_per_line"] / out["fp32"]["ms_per_line"], 3)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
