@@ -68,16 +68,18 @@ class CRNNRecognizer:
         # rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
         margin = cfg.get("ink_margin", INK_MARGIN)
         self.ink_margin = None if margin is None else float(margin)
+        # crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
+        self.width_scale = float(cfg.get("width_scale", 1.0))
 
     def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
-        """Grey, trimmed to the ink band (:func:`ink_rows`), height ``self.height``, aspect kept (capped
-        at ``max_width``); returns (image, x scale)."""
+        """Grey, trimmed to the ink band (:func:`ink_rows`), height ``self.height``, aspect times
+        ``width_scale`` (capped at ``max_width``); returns (image, x scale)."""
         g = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[:, :, :3]), cv2.COLOR_RGB2GRAY)
         if self.ink_margin is not None:
             top, bottom = ink_rows(g, self.ink_margin)
             g = g[top:bottom]
         h, w = g.shape[:2]
-        nw = int(round(w * self.height / max(h, 1)))
+        nw = int(round(w * self.height / max(h, 1) * self.width_scale))
         nw = min(max(nw, self.min_width), self.max_width)
         interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
         r = cv2.resize(g, (nw, self.height), interpolation=interp)
