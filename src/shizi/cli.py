@@ -54,6 +54,7 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rec", metavar="NAME", help="recognition model name or folder (default: installed default)"
     )
+    p.add_argument("--no-lm", action="store_true", help="decode without the recognizer's language model")
     p.add_argument(
         "--overlay",
         metavar="PNG",
@@ -74,6 +75,7 @@ def _make_reader(args: argparse.Namespace):
         detector=False if args.mode == "line" else args.det,
         recognizer=args.rec,
         threads=args.threads,
+        lm=not args.no_lm,
         dpi=args.dpi,
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         max_pages=args.max_pages or DEFAULT_MAX_PAGES,
@@ -314,6 +316,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--det", metavar="NAME", help="detection model name or folder")
     p.add_argument("--rec", metavar="NAME", help="recognition model name or folder")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: 1)")
+    p.add_argument("--no-lm", action="store_true", help="decode without the recognizer's language model")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_eval)
@@ -326,7 +329,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not args.labels.is_file():
         raise UsageError(f"{args.labels}: no such labels file")
     line_set = "lines" not in load_labels(args.labels)[0]
-    reader = Reader(detector=False if line_set else args.det, recognizer=args.rec, threads=args.threads)
+    reader = Reader(detector=False if line_set else args.det, recognizer=args.rec, threads=args.threads,
+                    lm=not args.no_lm)
     res = evaluate(reader, args.labels, limit=args.limit)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=2))

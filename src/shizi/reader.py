@@ -37,7 +37,8 @@ class Reader:
     ``detector`` / ``recognizer``: ``None`` for the installed default model, a registry name, a model
     folder path, or an object implementing the stage. ``detector=False`` makes a line-only reader
     (``read(..., mode="line")``). ``threads`` sets onnxruntime intra-op threads per model (default 1:
-    predictable, and parallelism across pages/files is done by ``read_many``).
+    predictable, and parallelism across pages/files is done by ``read_many``). ``lm=False`` turns off
+    the language model that a loaded recognizer's config names (:mod:`shizi.recognition.lm`).
 
     Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
     """
@@ -54,6 +55,7 @@ class Reader:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_pages: int = DEFAULT_MAX_PAGES,
         min_score: float = 0.0,
+        lm: bool = True,
     ) -> None:
         from .detection import load_detector
         from .recognition import load_recognizer
@@ -65,7 +67,7 @@ class Reader:
         else:
             self.detector = detector
         if recognizer is None or isinstance(recognizer, (str, Path)):
-            self.recognizer = load_recognizer(recognizer, threads=threads, batch_size=batch_size)
+            self.recognizer = load_recognizer(recognizer, threads=threads, batch_size=batch_size, lm=lm)
         else:
             self.recognizer = recognizer
         self.layout = layout if layout is not None else ColumnLayout()

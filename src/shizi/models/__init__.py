@@ -1,9 +1,10 @@
 """Model registry: shipped model folders under ``shizi/models/<name>/``.
 
-Each folder holds ``model.onnx`` (or the file named by ``config["onnx"]``), ``config.json``,
-``charset.txt`` (recognizers) and ``MODEL.md`` (see docs/ARCHITECTURE.md). Extra model folders can
-be made visible with the ``SHIZI_MODEL_PATH`` environment variable (directories separated by
-``os.pathsep``, each holding model folders). Loading checks the sha256 of the ONNX file.
+Each folder holds ``model.onnx`` (or the file named by ``config["onnx"]``; a language model names its
+``config["file"]``), ``config.json``, ``charset.txt`` (recognizers) and ``MODEL.md`` (see
+docs/ARCHITECTURE.md). Extra model folders can be made visible with the ``SHIZI_MODEL_PATH``
+environment variable (directories separated by ``os.pathsep``, each holding model folders). Loading
+checks the sha256 of the model file.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from ..errors import ModelError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TASKS = ("detection", "recognition")
+TASKS = ("detection", "recognition", "lm")
 
 _sha_cache: dict[tuple[str, int, int], str] = {}
 _sha_lock = threading.Lock()
@@ -40,6 +41,11 @@ class ModelInfo:
         return self.path / self.config.get("onnx", "model.onnx")
 
     @property
+    def file_path(self) -> Path:
+        """The model's one data file: its ONNX graph, or a language model's ``config["file"]``."""
+        return self.path / self.config["file"] if "file" in self.config else self.onnx_path
+
+    @property
     def default(self) -> bool:
         return bool(self.config.get("default", False))
 
@@ -50,15 +56,15 @@ class ModelInfo:
     @property
     def size_bytes(self) -> int:
         try:
-            return self.onnx_path.stat().st_size
+            return self.file_path.stat().st_size
         except OSError:
             return 0
 
     def verify(self) -> None:
-        """Check that the ONNX file exists and matches ``config["sha256"]``; raise ModelError if not."""
-        p = self.onnx_path
+        """Check that the model file exists and matches ``config["sha256"]``; raise ModelError if not."""
+        p = self.file_path
         if not p.is_file():
-            raise ModelError(f"model {self.name!r}: ONNX file {p} is missing")
+            raise ModelError(f"model {self.name!r}: model file {p} is missing")
         want = str(self.config.get("sha256", "")).lower()
         if not want:
             raise ModelError(f"model {self.name!r}: config.json has no sha256 of {p.name}")

@@ -22,11 +22,12 @@ class Recognizer(Protocol):
 
 
 def load_recognizer(
-    name_or_path: str | Path | None = None, *, threads: int = 1, batch_size: int = 16
+    name_or_path: str | Path | None = None, *, threads: int = 1, batch_size: int = 16, lm: bool = True
 ) -> Recognizer:
-    """Load a recognition model from the registry (default when None)."""
+    """Load a recognition model from the registry (default when None); ``lm=False`` decodes without
+    the language model its config names."""
     info = load_model(name_or_path, task="recognition")
-    return CRNNRecognizer(info, threads=threads, batch_size=batch_size)
+    return CRNNRecognizer(info, threads=threads, batch_size=batch_size, lm=lm)
 
 
 __all__ = [

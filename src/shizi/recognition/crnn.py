@@ -7,18 +7,25 @@ import math
 import cv2
 import numpy as np
 
-from ..models import ModelInfo
+from ..models import ModelInfo, load_model
 from .crops import INK_MARGIN, ink_rows
+from .lm import BigramLM, CharCorrector
 from .types import RecognitionResult
 
 
 def ctc_greedy_decode(
-    probs: np.ndarray, charset: list[str], valid_steps: int | None = None, stride: float = 1.0
+    probs: np.ndarray,
+    charset: list[str],
+    valid_steps: int | None = None,
+    stride: float = 1.0,
+    corrector: CharCorrector | None = None,
 ) -> RecognitionResult:
     """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
 
-    Argmax per step, collapse repeats, drop blanks. A char's confidence is the max probability over
-    its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
+    Argmax per step, collapse repeats, drop blanks; a ``corrector`` may then swap uncertain chars for
+    runners-up at their peak step (:mod:`shizi.recognition.lm`). A char's confidence is the max
+    probability of its class over its run of steps; its x is ``(centre step + 0.5) * stride`` and its
+    span the run's extent.
     """
     if valid_steps is not None:
         probs = probs[:valid_steps]
@@ -26,10 +33,7 @@ def ctc_greedy_decode(
         return RecognitionResult("", 0.0)
     best = probs.argmax(axis=1)
     best_p = probs[np.arange(len(best)), best]
-    chars: list[str] = []
-    confs: list[float] = []
-    xs: list[float] = []
-    spans: list[tuple[float, float]] = []
+    runs: list[tuple[int, int, int]] = []  # (class, first step, last step)
     t = 0
     n = len(best)
     while t < n:
@@ -38,20 +42,30 @@ def ctc_greedy_decode(
         while t + 1 < n and best[t + 1] == k:
             t += 1
         if k != 0 and k - 1 < len(charset):
-            chars.append(charset[k - 1])
-            confs.append(float(best_p[s : t + 1].max()))
-            xs.append(((s + t) / 2 + 0.5) * stride)
-            spans.append((s * stride, (t + 1) * stride))
+            runs.append((k, s, t))
         t += 1
+    chars = [charset[k - 1] for k, _, _ in runs]
+    confs = [float(best_p[s : t + 1].max()) for _, s, t in runs]
+    if corrector is not None and runs:
+        peaks = [probs[s + int(best_p[s : t + 1].argmax())] for _, s, t in runs]
+        for i, k in enumerate(corrector.correct(chars, peaks, charset)):
+            if k is not None:
+                _, s, t = runs[i]
+                confs[i] = float(probs[s : t + 1, k].max())
+    xs = [((s + t) / 2 + 0.5) * stride for _, s, t in runs]
+    spans = [(s * stride, (t + 1) * stride) for _, s, t in runs]
     text = "".join(chars)
     conf = float(np.mean(confs)) if confs else 0.0
     return RecognitionResult(text, conf, confs, xs, spans)
 
 
 class CRNNRecognizer:
-    """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1])."""
+    """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1]).
 
-    def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16) -> None:
+    When the model's config names a language model (``"lm"``, with ``lm_weight`` and ``lm_threshold``)
+    and ``lm`` is true, uncertain Han characters are settled by it (:mod:`shizi.recognition.lm`)."""
+
+    def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True) -> None:
         cfg = info.config
         self.info = info
         self.charset = info.charset()
@@ -70,6 +84,13 @@ class CRNNRecognizer:
         self.ink_margin = None if margin is None else float(margin)
         # crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
         self.width_scale = float(cfg.get("width_scale", 1.0))
+        self.corrector: CharCorrector | None = None
+        if lm and cfg.get("lm"):
+            self.corrector = CharCorrector(
+                BigramLM(load_model(cfg["lm"], task="lm")),
+                weight=float(cfg.get("lm_weight", 0.2)),
+                threshold=float(cfg.get("lm_threshold", 0.9)),
+            )
 
     def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
         """Grey, trimmed to the ink band (:func:`ink_rows`), height ``self.height``, aspect times
@@ -118,7 +139,7 @@ class CRNNRecognizer:
         for row, k in enumerate(batch):
             im, scale = prepared[k]
             valid = int(math.ceil(im.shape[1] / eff_stride))
-            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride)
+            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride, self.corrector)
             inv = 1.0 / scale
             results[k] = RecognitionResult(
                 r.text,

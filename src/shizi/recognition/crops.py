@@ -44,7 +44,7 @@ def crop_line(image: np.ndarray, polygon: np.ndarray, pad: float = 0.08) -> tupl
     return rectify_quad(image, quad_of(polygon), pad)
 
 
-INK_MARGIN = 0.2  # chosen on synthetic pages: bench/crop_settings.py
+INK_MARGIN = 0.2  # chosen on synthetic pages: bench/rec_settings.py
 
 
 def ink_rows(grey: np.ndarray, margin: float = INK_MARGIN, min_keep: float = 0.45) -> tuple[int, int]:

@@ -30,12 +30,13 @@ TLDS = ["com", "org", "net", "cn", "io", "edu.cn", "gov.cn", "com.cn"]
 
 
 @lru_cache(maxsize=1)
-def _jieba_words() -> tuple[list[str], list[float]]:
+def jieba_word_counts() -> tuple[list[str], list[int]]:
+    """Han words of jieba's word list (all characters in the charset) and their raw frequencies."""
     import jieba
 
     charset = set(build_charset())
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
-    words, weights = [], []
+    words, counts = [], []
     with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.split(" ")
@@ -46,8 +47,14 @@ def _jieba_words() -> tuple[list[str], list[float]]:
             if not all(c in charset and "\u4e00" <= c <= "\u9fff" for c in w):
                 continue
             words.append(w)
-            weights.append(float(parts[1]) ** 0.6)
-    return words, weights
+            counts.append(int(parts[1]))
+    return words, counts
+
+
+@lru_cache(maxsize=1)
+def _jieba_words() -> tuple[list[str], list[float]]:
+    words, counts = jieba_word_counts()
+    return words, [float(c) ** 0.6 for c in counts]
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-"""``python -m shizi.train rec|export-rec|det|export-det ...`` — one entry point for training and export."""
+"""``python -m shizi.train rec|export-rec|det|export-det|lm ...``: one entry point for training and export."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("weights", type=Path)
     d.add_argument("out", type=Path)
     d.add_argument("--name")
+    lm = sub.add_parser("lm", help="build the Han-character bigram model from jieba's word list")
+    lm.add_argument("out", type=Path)
     args = p.parse_args(argv)
     if args.cmd == "det":
         det.train(args)
@@ -35,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
         print(export_detector(args.weights, args.out, args.name))
     elif args.cmd == "rec":
         rec.train(args)
+    elif args.cmd == "lm":
+        from shizi.train.lm import build_bigram_lm
+
+        print(build_bigram_lm(args.out))
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer
 
