@@ -131,7 +131,7 @@ class OCRService:
                     infos.append((find_model(spec, task=task), True))
                 except ModelError:
                     pass
-        infos += [(m, False) for m in list_models()]
+        infos += [(m, False) for m in list_models() if m.task in out]  # not language models
         for m, configured in infos:
             if (m.task, m.name) in seen:
                 continue
