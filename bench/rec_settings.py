@@ -44,9 +44,9 @@ def main() -> None:
     seconds = dict.fromkeys(settings, 0.0)
     for i in range(args.pages):
         page = render_page(args.seed, i)
-        polys, _ = reader._detect(page.image)
+        polys, _ = reader.detect_lines(page.image)
         matches = M.match_polygons([p.tolist() for p in polys], [q.tolist() for q in page.quads])
-        crops = [Reader._crop(page.image, polys[a])[0] for a, _, _ in matches]
+        crops = [Reader.line_crop(page.image, polys[a])[0] for a, _, _ in matches]
         for s in settings:
             rec.ink_margin, rec.width_scale, weight, threshold = s
             rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None

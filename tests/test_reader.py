@@ -33,6 +33,12 @@ def test_two_column_page_reading_order(tiny_reader):
         assert 0.5 < ln.confidence <= 1.0
         assert len(ln.chars) == len(ln.text)
         assert all(len(c.polygon) == 4 for c in ln.chars)
+    # the stages one by one: detect_lines, then line_crop for each polygon
+    polys, scores = tiny_reader.detect_lines(img)
+    assert len(polys) == len(scores) == len(order)
+    crops = [tiny_reader.line_crop(img, p)[0] for p in polys]
+    texts = sorted(len(r.text) for r in tiny_reader.recognizer.recognize(crops))
+    assert texts == sorted(order)
 
 
 def test_char_positions_in_page_pixels(tiny_reader):

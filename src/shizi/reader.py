@@ -119,12 +119,12 @@ class Reader:
     def read_page_image(self, image: np.ndarray, index: int = 0) -> Page:
         """Detect, recognise and arrange one RGB uint8 page."""
         h, w = image.shape[:2]
-        polys, scores = self._detect(image)
+        polys, scores = self.detect_lines(image)
         keep = [k for k, s in enumerate(scores) if s >= self.min_score]
         polys = [polys[k] for k in keep]
         crops, inverses, vertical = [], [], []
         for p in polys:
-            crop, m_inv, vert = self._crop(image, p)
+            crop, m_inv, vert = self.line_crop(image, p)
             crops.append(crop)
             inverses.append(m_inv)
             vertical.append(vert)
@@ -157,9 +157,10 @@ class Reader:
         blocks = [Block([line])] if line.text.strip() else []
         return Page(index=index, width=w, height=h, blocks=blocks, image=image)
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ stages and helpers
 
-    def _detect(self, image: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
+    def detect_lines(self, image: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
+        """The detector stage alone: line polygons ([K, 2] float arrays, page pixels) and scores."""
         out = self.detector.detect(image)
         if isinstance(out, Detections) or (
             isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], list)
@@ -171,7 +172,9 @@ class Reader:
         return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys], scores
 
     @staticmethod
-    def _crop(image: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    def line_crop(image: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        """The crop the recognizer reads for ``poly``: (crop, crop-to-page 3x3 matrix, vertical);
+        vertical lines are turned so that they read left to right."""
         crop, m_inv = crop_line(image, poly)
         vert = is_vertical(poly) and crop.shape[0] > 1.5 * crop.shape[1]
         if vert:

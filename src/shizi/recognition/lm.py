@@ -74,7 +74,8 @@ class CharCorrector:
             right = chars[i + 1] if i + 1 < len(chars) and chars[i + 1] in lm else None
             if left is None and right is None:
                 continue
-            top = np.argpartition(row, -self.top_k)[-self.top_k:]
+            top_k = min(self.top_k, len(row))
+            top = np.argpartition(row, -top_k)[-top_k:]
             best, best_score = None, -math.inf
             for k in top:
                 k = int(k)
