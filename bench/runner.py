@@ -212,7 +212,8 @@ class Shizi:
         self.version = "shizi " + getattr(shizi, "__version__", _version("shizi"))
         self.models = []
         names = []
-        for stage in (self.reader.detector, self.reader.recognizer):
+        corrector = getattr(self.reader.recognizer, "corrector", None)  # its language model counts too
+        for stage in (self.reader.detector, self.reader.recognizer, getattr(corrector, "lm", None)):
             info = getattr(stage, "info", None)
             if info is None:
                 continue

@@ -1,7 +1,7 @@
 """A Han-character bigram model that settles the recognizer's uncertain characters.
 
-Look-alike characters (置/量, 准/淮, 并/井, 如/知) are the recognizer's commonest Han errors, and its
-softmax usually ranks the right one second. :class:`CharCorrector` revisits each greedy-decoded Han
+Look-alike characters (置/量, 准/淮, 并/井, 如/知) are the recognizer's commonest Han errors, and the
+right one is often a runner-up at the same step. :class:`CharCorrector` revisits each greedy-decoded Han
 character whose probability is below a threshold and picks among the Han candidates of its peak step
 by ``log p + weight * (log P(c | left) + log P(right | c))``; ``left`` and ``right`` are the decoded
 neighbours, when they are Han. Nothing else changes: no characters are added or dropped.
@@ -31,6 +31,7 @@ class BigramLM:
                 self.pair_counts = d["pair_counts"].astype(np.float64)
         except (OSError, KeyError, ValueError) as e:
             raise ModelError(f"model {info.name!r}: unreadable {info.file_path}: {e}") from None
+        self.info = info
         self.index = {c: i for i, c in enumerate(chars)}
         self.size = len(chars)
         self.unigram = unigram

@@ -67,10 +67,11 @@ def quantize_int8(net: torch.nn.Module, onnx_path: Path, min_agreement: float = 
     """Replace ``onnx_path`` by its dynamically quantized form: int8 MatMul and LSTM weights (per
     channel), activations quantized per batch at run time.
 
-    The 9,670-way output layer dominates a CRNN's inference; in int8 it runs about 1.5x as fast, and
-    the file is a third of the float32 one. Near-ties between classes can flip, so instead of a
-    tolerance on probabilities the check is that the per-step argmax (what greedy CTC decodes) agrees
-    with torch's on at least ``min_agreement`` of the steps of a random batch. Returns that agreement."""
+    The 9,670-way output layer dominates a CRNN's inference; in int8 a line takes about 0.75x the
+    float32 time (``bench/quantization.py``), and the file is a third of the float32 one. Near-ties
+    between classes can flip, so instead of a tolerance on probabilities the check is that the
+    per-step argmax (what greedy CTC decodes) agrees with torch's on at least ``min_agreement`` of
+    the steps of a random batch. Returns that agreement."""
     import onnxruntime as ort
     from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
 
