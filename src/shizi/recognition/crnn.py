@@ -48,7 +48,7 @@ def ctc_greedy_decode(
     confs = [float(best_p[s : t + 1].max()) for _, s, t in runs]
     if corrector is not None and runs:
         peaks = [probs[s + int(best_p[s : t + 1].argmax())] for _, s, t in runs]
-        for i, k in enumerate(corrector.correct(chars, peaks, charset)):
+        for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
             if k is not None:
                 _, s, t = runs[i]
                 confs[i] = float(probs[s : t + 1, k].max())
@@ -88,8 +88,8 @@ class CRNNRecognizer:
         if lm and cfg.get("lm"):
             self.corrector = CharCorrector(
                 BigramLM(load_model(cfg["lm"], task="lm")),
-                weight=float(cfg.get("lm_weight", 0.2)),
-                threshold=float(cfg.get("lm_threshold", 0.9)),
+                weight=float(cfg.get("lm_weight", CharCorrector.weight)),
+                threshold=float(cfg.get("lm_threshold", CharCorrector.threshold)),
             )
 
     def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:

@@ -60,17 +60,20 @@ class CharCorrector:
     top_k: int = 5
     min_prob: float = 1e-3
 
-    def correct(self, chars: list[str], peaks: list[np.ndarray], charset: list[str]) -> list[int | None]:
+    def correct(
+        self, chars: list[str], confs: list[float], peaks: list[np.ndarray], charset: list[str]
+    ) -> list[int | None]:
         """For each char, the class index (into ``probs``, blank = 0) to use instead, or None to keep it.
 
-        ``peaks[i]`` is the probability row [C+1] at the step where char ``i`` peaked; ``chars`` is
-        updated in place so that later choices see earlier corrections."""
+        ``confs[i]`` is char ``i``'s probability at its peak step and ``peaks[i]`` that step's
+        probability row [C+1]; ``chars`` is updated in place so that later choices see earlier
+        corrections."""
         out: list[int | None] = [None] * len(chars)
         lm = self.lm
         for i, ch in enumerate(chars):
-            row = peaks[i]
-            if ch not in lm or row.max() >= self.threshold:
+            if confs[i] >= self.threshold or ch not in lm:
                 continue
+            row = peaks[i]
             left = chars[i - 1] if i > 0 and chars[i - 1] in lm else None
             right = chars[i + 1] if i + 1 < len(chars) and chars[i + 1] in lm else None
             if left is None and right is None:
