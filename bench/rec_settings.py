@@ -4,10 +4,12 @@
     .venv/bin/python bench/rec_settings.py --pages 80 --margins none 0.1 0.15 0.2
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.0 1.1 1.2
     .venv/bin/python bench/rec_settings.py --margins 0.2 --lm-weights 0 0.1 0.2 0.3 --lm-thresholds 0.9
+    .venv/bin/python bench/rec_settings.py --margins 0.2 --side-pads 0 0.25 0.5 0.75 --det ctpn
 
-Each page is read by the default detector; its lines are matched to the page's true line quads
-(IoU >= 0.5) and the recognizer reads the detector's crops once per setting: ``ink_margin`` (``none``
-keeps whole crops) times ``width_scale`` times language-model weight (0: none) and threshold
+Each page is read by the detector (default: the installed default); its lines are matched to the
+page's true line quads (IoU >= 0.5) and the recognizer reads the detector's crops once per setting:
+crop ``side_pad`` (:func:`shizi.recognition.crops.crop_line`) times ``ink_margin`` (``none`` keeps
+whole crops) times ``width_scale`` times language-model weight (0: none) and threshold
 (:mod:`shizi.recognition.lm`). Printed: line CER of the matched lines per setting (shizi.metrics
 scoring) and the recognizer's seconds for all of them. Needs the ``train`` extra (the page renderer).
 """
@@ -22,6 +24,7 @@ import time
 from shizi import metrics as M
 from shizi.models import load_model
 from shizi.reader import Reader
+from shizi.recognition.crops import SIDE_PAD
 from shizi.recognition.lm import BigramLM, CharCorrector
 from shizi.synth.pages import render_page
 
@@ -30,15 +33,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=40)
     ap.add_argument("--seed", type=int, default=9001, help="page stream (training uses other seeds)")
+    ap.add_argument("--det", help="detection model name or folder (default: the installed default)")
+    ap.add_argument("--side-pads", nargs="+", type=float, default=[SIDE_PAD])
     ap.add_argument("--margins", nargs="+", default=["none", "0.05", "0.1", "0.15", "0.2", "0.3"])
     ap.add_argument("--width-scales", nargs="+", type=float, default=[1.0])
     ap.add_argument("--lm-weights", nargs="+", type=float, default=[0.0])
     ap.add_argument("--lm-thresholds", nargs="+", type=float, default=[0.9])
     args = ap.parse_args()
-    reader = Reader(threads=1)
+    reader = Reader(detector=args.det, threads=1)
     rec = reader.recognizer
     lm = BigramLM(load_model("lm_zh_bigram", task="lm"))
-    settings = list(itertools.product([None if m == "none" else float(m) for m in args.margins],
+    settings = list(itertools.product(args.side_pads,
+                                      [None if m == "none" else float(m) for m in args.margins],
                                       args.width_scales, args.lm_weights, args.lm_thresholds))
     pairs: dict[tuple, list[tuple[str, str]]] = {s: [] for s in settings}
     seconds = dict.fromkeys(settings, 0.0)
@@ -46,15 +52,16 @@ def main() -> None:
         page = render_page(args.seed, i)
         polys, _ = reader.detect_lines(page.image)
         matches = M.match_polygons([p.tolist() for p in polys], [q.tolist() for q in page.quads])
-        crops = [Reader.line_crop(page.image, polys[a])[0] for a, _, _ in matches]
+        crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad)[0] for a, _, _ in matches]
+                 for pad in args.side_pads}
         for s in settings:
-            rec.ink_margin, rec.width_scale, weight, threshold = s
+            pad, rec.ink_margin, rec.width_scale, weight, threshold = s
             rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
             t0 = time.perf_counter()
-            out = rec.recognize(crops)
+            out = rec.recognize(crops[pad])
             seconds[s] += time.perf_counter() - t0
             pairs[s] += [(page.texts[b], r.text) for (_, b, _), r in zip(matches, out, strict=True)]
-    report = {"margin={} scale={} lm={} threshold={}".format(*s): {**M.cer(pairs[s]).to_dict(),
+    report = {"side_pad={} margin={} scale={} lm={} threshold={}".format(*s): {**M.cer(pairs[s]).to_dict(),
                                                                    "seconds": round(seconds[s], 2)}
               for s in settings}
     best = min(report, key=lambda k: report[k]["cer"])

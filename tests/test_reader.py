@@ -18,7 +18,9 @@ from shizi import Document, InputError, ModelError
 from shizi.detection.db import order_quad
 from shizi.document import Char, build_words
 from shizi.layout import ColumnLayout
+from shizi.reader import Reader
 from shizi.recognition import ctc_greedy_decode
+from shizi.recognition.crops import map_points
 
 
 def test_two_column_page_reading_order(tiny_reader):
@@ -152,6 +154,24 @@ def test_ink_rows_trims_to_the_text_band_with_margin():
     specks = np.full((40, 200), 235, np.uint8)
     specks[np.arange(0, 40, 3), np.arange(0, 200, 15)[:14]] = 0  # scattered dots, no row of ink
     assert ink_rows(specks) == (0, 40)
+
+
+def test_line_crop_takes_page_beyond_the_polygon_ends():
+    img = np.full((60, 300, 3), 255, np.uint8)
+    img[20:40, 226:234] = 0  # the last glyph's ink, mostly outside the detector's polygon
+    poly = np.array([[50, 20], [230, 20], [230, 40], [50, 40]], float)
+    crop, m_inv, vert = Reader.line_crop(img, poly, side_pad=0.5)
+    assert not vert and crop.shape[1] == 180 + 2 * 10  # half a thickness (20 px) at either end
+    band = crop[3:-3]  # the polygon's rows (the crop adds 8 % above and below)
+    assert (band[:, -14:-6] < 128).all() and (band[:, -5:] > 128).all()  # the whole glyph, then paper
+    assert np.allclose(map_points(m_inv, np.array([[10.0, crop.shape[0] / 2]])), [[50, 30]], atol=0.5)
+    tight, _, _ = Reader.line_crop(img, poly, side_pad=0.0)
+    assert tight.shape[1] == 180 and (tight[3:-3, -4:] < 128).all()  # cut through the glyph
+    # a vertical line gets its margin at the top and bottom, and is turned to read left to right
+    col = np.array([[100, 10], [120, 10], [120, 190], [100, 190]], float)
+    crop, m_inv, vert = Reader.line_crop(np.full((200, 300, 3), 255, np.uint8), col, side_pad=0.5)
+    assert vert and crop.shape[1] == 180 + 2 * 10
+    assert np.allclose(map_points(m_inv, np.array([[10.0, crop.shape[0] / 2]])), [[110, 10]], atol=1.5)
 
 
 def test_layout_single_column_blocks_and_rows():

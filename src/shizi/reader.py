@@ -26,7 +26,7 @@ from .errors import InputError, ShiziError
 from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
 from .layout import ColumnLayout, is_vertical
 from .recognition import RecognitionResult
-from .recognition.crops import crop_line, map_points
+from .recognition.crops import SIDE_PAD, crop_line, map_points, quad_of
 
 _DEFAULT = object()
 
@@ -172,11 +172,16 @@ class Reader:
         return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys], scores
 
     @staticmethod
-    def line_crop(image: np.ndarray, poly: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    def line_crop(
+        image: np.ndarray, poly: np.ndarray, side_pad: float = SIDE_PAD
+    ) -> tuple[np.ndarray, np.ndarray, bool]:
         """The crop the recognizer reads for ``poly``: (crop, crop-to-page 3x3 matrix, vertical);
-        vertical lines are turned so that they read left to right."""
-        crop, m_inv = crop_line(image, poly)
-        vert = is_vertical(poly) and crop.shape[0] > 1.5 * crop.shape[1]
+        vertical lines are turned so that they read left to right. ``side_pad``: see
+        :func:`shizi.recognition.crops.crop_line`."""
+        quad = quad_of(poly)
+        length, thickness = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0])
+        vert = is_vertical(poly) and length > 1.5 * thickness
+        crop, m_inv = crop_line(image, poly, side_pad=side_pad, vertical=vert)
         if vert:
             # top of the line goes to the left; rotated pixel (x', y') is unrotated (w - 1 - y', x')
             w = crop.shape[1]

@@ -18,9 +18,15 @@ def quad_of(polygon: np.ndarray) -> np.ndarray:
     return order_quad(cv2.boxPoints(cv2.minAreaRect(pts)))
 
 
-def rectify_quad(image: np.ndarray, quad: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
-    """Warp ``quad`` (tl, tr, br, bl) of ``image`` to an upright crop,
-    padded by ``pad`` × height above and below.
+SIDE_PAD = 0.5  # chosen on synthetic pages: bench/rec_settings.py
+
+
+def rectify_quad(
+    image: np.ndarray, quad: np.ndarray, pad: float = 0.08, side_pad: float = 0.0, vertical: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warp ``quad`` (tl, tr, br, bl) of ``image`` to an upright crop, widened by ``pad`` x the line's
+    thickness across the line and by ``side_pad`` x its thickness at both ends (along tl -> bl when
+    ``vertical``). The margins are page pixels, continued by the same homography.
 
     Returns ``(crop, M_inv)`` where ``M_inv`` maps crop pixels back to page pixels (3x3 homography).
     """
@@ -29,19 +35,34 @@ def rectify_quad(image: np.ndarray, quad: np.ndarray, pad: float = 0.08) -> tupl
     w = max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))
     h = max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))
     w_i, h_i = max(1, int(round(w))), max(1, int(round(h)))
-    p = pad * h_i
-    out_h = max(1, int(round(h_i + 2 * p)))
-    dst = np.array([[0, p], [w_i, p], [w_i, p + h_i], [0, p + h_i]], dtype=np.float32)
+    if vertical:
+        px, py = pad * w_i, side_pad * w_i
+    else:
+        px, py = side_pad * h_i, pad * h_i
+    out_w, out_h = max(1, int(round(w_i + 2 * px))), max(1, int(round(h_i + 2 * py)))
+    dst = np.array([[px, py], [px + w_i, py], [px + w_i, py + h_i], [px, py + h_i]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(q, dst)
     crop = cv2.warpPerspective(
-        image, m, (w_i, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        image, m, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return crop, np.linalg.inv(m)
 
 
-def crop_line(image: np.ndarray, polygon: np.ndarray, pad: float = 0.08) -> tuple[np.ndarray, np.ndarray]:
-    """Rectified crop of a line polygon (see :func:`rectify_quad`)."""
-    return rectify_quad(image, quad_of(polygon), pad)
+def crop_line(
+    image: np.ndarray,
+    polygon: np.ndarray,
+    pad: float = 0.08,
+    side_pad: float = SIDE_PAD,
+    vertical: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rectified crop of a line polygon (see :func:`rectify_quad`).
+
+    Detector polygons end at the first and last glyph's ink, and sometimes inside it; the recognizer
+    was trained on crops with up to 0.6 line heights of page on either side
+    (:mod:`shizi.synth.lines`), so by default the crop takes ``SIDE_PAD`` line thicknesses more of
+    the page at both ends.
+    """
+    return rectify_quad(image, quad_of(polygon), pad, side_pad, vertical)
 
 
 INK_MARGIN = 0.2  # chosen on synthetic pages: bench/rec_settings.py
