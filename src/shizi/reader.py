@@ -26,7 +26,7 @@ from .errors import InputError, ShiziError
 from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
 from .layout import ColumnLayout, is_vertical
 from .recognition import RecognitionResult
-from .recognition.crops import SIDE_PAD, crop_line, map_points, quad_of
+from .recognition.crops import SIDE_PAD, map_points, quad_of, rectify_quad
 
 _DEFAULT = object()
 
@@ -181,7 +181,7 @@ class Reader:
         quad = quad_of(poly)
         length, thickness = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0])
         vert = is_vertical(poly) and length > 1.5 * thickness
-        crop, m_inv = crop_line(image, poly, side_pad=side_pad, vertical=vert)
+        crop, m_inv = rectify_quad(image, quad, side_pad=side_pad, vertical=vert)
         if vert:
             # top of the line goes to the left; rotated pixel (x', y') is unrotated (w - 1 - y', x')
             w = crop.shape[1]
