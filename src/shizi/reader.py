@@ -17,16 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from .detection import Detections
 from .document import Block, Char, Document, Line, Page, _poly, build_words
 from .errors import InputError, ShiziError
 from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
-from .layout import ColumnLayout, is_vertical
+from .layout import ColumnLayout
 from .recognition import RecognitionResult
-from .recognition.crops import SIDE_PAD, map_points, quad_of, rectify_quad
+from .recognition.crops import SIDE_PAD, crop_line, map_points, turn_vertical
 
 _DEFAULT = object()
 
@@ -145,13 +144,10 @@ class Reader:
         """Recognise an RGB uint8 image that holds one text line (no detection)."""
         h, w = image.shape[:2]
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-        crop = image
+        crop, m_inv = image, np.eye(3)
         vert = h > 1.5 * w
         if vert:
-            crop = cv2.rotate(image, cv2.ROTATE_90_COUNTERCLOCKWISE)
-            m_inv = np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
-        else:
-            m_inv = np.eye(3)
+            crop, m_inv = turn_vertical(crop, m_inv)
         result = self.recognizer.recognize([crop])[0]
         line = self._make_line(quad, result, crop, m_inv, vert)
         blocks = [Block([line])] if line.text.strip() else []
@@ -175,19 +171,9 @@ class Reader:
     def line_crop(
         image: np.ndarray, poly: np.ndarray, side_pad: float = SIDE_PAD
     ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The crop the recognizer reads for ``poly``: (crop, crop-to-page 3x3 matrix, vertical);
-        vertical lines are turned so that they read left to right. ``side_pad``: see
+        """The recognizer stage's crop for ``poly``: (crop, crop-to-page 3x3 matrix, vertical); see
         :func:`shizi.recognition.crops.crop_line`."""
-        quad = quad_of(poly)
-        length, thickness = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0])
-        vert = is_vertical(poly) and length > 1.5 * thickness
-        crop, m_inv = rectify_quad(image, quad, side_pad=side_pad, vertical=vert)
-        if vert:
-            # top of the line goes to the left; rotated pixel (x', y') is unrotated (w - 1 - y', x')
-            w = crop.shape[1]
-            crop = cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE)
-            m_inv = m_inv @ np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
-        return crop, m_inv, vert
+        return crop_line(image, poly, side_pad)
 
     @staticmethod
     def _make_line(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from ..layout import is_vertical
+
 
 def quad_of(polygon: np.ndarray) -> np.ndarray:
     """A 4-point quad (tl, tr, br, bl) for a polygon: itself if it has 4 points, else its min-area rect."""
@@ -49,20 +51,31 @@ def rectify_quad(
 
 
 def crop_line(
-    image: np.ndarray,
-    polygon: np.ndarray,
-    pad: float = 0.08,
-    side_pad: float = SIDE_PAD,
-    vertical: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rectified crop of a line polygon (see :func:`rectify_quad`).
+    image: np.ndarray, polygon: np.ndarray, side_pad: float = SIDE_PAD
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The crop the recognizer reads for a line polygon: ``(crop, M_inv, vertical)``, ``M_inv``
+    mapping crop pixels to page pixels. Vertical lines are turned so that they read left to right.
 
     Detector polygons end at the first and last glyph's ink, and sometimes inside it; the recognizer
     was trained on crops with up to 0.6 line heights of page on either side
-    (:mod:`shizi.synth.lines`), so by default the crop takes ``SIDE_PAD`` line thicknesses more of
-    the page at both ends.
+    (:mod:`shizi.synth.lines`), so the crop takes ``side_pad`` line thicknesses more of the page at
+    both ends (see :func:`rectify_quad`).
     """
-    return rectify_quad(image, quad_of(polygon), pad, side_pad, vertical)
+    quad = quad_of(polygon)
+    length, thickness = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0])
+    vertical = is_vertical(polygon) and length > 1.5 * thickness
+    crop, m_inv = rectify_quad(image, quad, side_pad=side_pad, vertical=vertical)
+    if vertical:
+        crop, m_inv = turn_vertical(crop, m_inv)
+    return crop, m_inv, vertical
+
+
+def turn_vertical(crop: np.ndarray, m_inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A vertical line's crop turned so that its top is on the left, and ``m_inv`` composed so that
+    it still maps the turned crop's pixels to the page (turned pixel (x', y') is (w - 1 - y', x'))."""
+    w = crop.shape[1]
+    turn = np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
+    return cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE), m_inv @ turn
 
 
 INK_MARGIN = 0.2  # chosen on synthetic pages: bench/rec_settings.py
