@@ -180,15 +180,16 @@ class Reader:
         poly: np.ndarray, r: RecognitionResult, crop: np.ndarray, m_inv: np.ndarray, vertical: bool
     ) -> Line:
         ch = crop.shape[0]
+        spans = list(r.char_spans or [(x - 1, x + 1) for x in r.char_x])[: len(r.text)]
+        # every char's box in one homography call: corners (x0,0) (x1,0) (x1,h) (x0,h) of each span
+        sp = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+        corners = np.stack([sp[:, [0, 1, 1, 0]], np.tile([0.0, 0.0, ch, ch], (len(sp), 1))], axis=-1)
+        pts = np.round(map_points(m_inv, corners.reshape(-1, 2)), 2).tolist() if len(sp) else []
+        pts = [pts[i : i + 4] for i in range(0, len(pts), 4)]
+        boxes = [[(x, y) for x, y in box] for box in pts]
         chars: list[Char] = []
-        spans = r.char_spans or [(x - 1, x + 1) for x in r.char_x]
         for k, ch_text in enumerate(r.text):
-            if k < len(spans):
-                x0, x1 = spans[k]
-                pts = map_points(m_inv, np.array([[x0, 0], [x1, 0], [x1, ch], [x0, ch]], dtype=np.float64))
-                cpoly = _poly(pts)
-            else:
-                cpoly = []
+            cpoly = boxes[k] if k < len(boxes) else []
             conf = r.char_confidences[k] if k < len(r.char_confidences) else r.confidence
             chars.append(Char(ch_text, float(conf), cpoly))
         return Line(r.text, float(r.confidence), _poly(poly), build_words(r.text, chars), vertical)

@@ -33,21 +33,17 @@ def ctc_greedy_decode(
         return RecognitionResult("", 0.0)
     best = probs.argmax(axis=1)
     best_p = probs[np.arange(len(best)), best]
-    runs: list[tuple[int, int, int]] = []  # (class, first step, last step)
-    t = 0
-    n = len(best)
-    while t < n:
-        k = int(best[t])
-        s = t
-        while t + 1 < n and best[t + 1] == k:
-            t += 1
-        if k != 0 and k - 1 < len(charset):
-            runs.append((k, s, t))
-        t += 1
+    # runs of equal argmax: (class, first step, last step), blanks and unknown classes dropped
+    starts = np.flatnonzero(np.diff(best, prepend=-1))
+    ends = np.append(starts[1:], len(best)) - 1
+    run_max = np.maximum.reduceat(best_p, starts)
+    keep = [i for i, k in enumerate(best[starts].tolist()) if k != 0 and k - 1 < len(charset)]
+    runs = [(int(best[starts[i]]), int(starts[i]), int(ends[i])) for i in keep]
     chars = [charset[k - 1] for k, _, _ in runs]
-    confs = [float(best_p[s : t + 1].max()) for _, s, t in runs]
+    confs = [float(run_max[i]) for i in keep]
     if corrector is not None and runs:
-        peaks = [probs[s + int(best_p[s : t + 1].argmax())] for _, s, t in runs]
+        peaks = [probs[s + int(best_p[s : t + 1].argmax())] if c < corrector.threshold else None
+                 for (_, s, t), c in zip(runs, confs, strict=True)]
         for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
             if k is not None:
                 _, s, t = runs[i]

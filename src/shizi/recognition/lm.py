@@ -61,13 +61,13 @@ class CharCorrector:
     min_prob: float = 1e-3
 
     def correct(
-        self, chars: list[str], confs: list[float], peaks: list[np.ndarray], charset: list[str]
+        self, chars: list[str], confs: list[float], peaks: list[np.ndarray | None], charset: list[str]
     ) -> list[int | None]:
         """For each char, the class index (into ``probs``, blank = 0) to use instead, or None to keep it.
 
         ``confs[i]`` is char ``i``'s probability at its peak step and ``peaks[i]`` that step's
-        probability row [C+1]; ``chars`` is updated in place so that later choices see earlier
-        corrections."""
+        probability row [C+1] (needed only where ``confs[i] < threshold``); ``chars`` is updated in
+        place so that later choices see earlier corrections."""
         out: list[int | None] = [None] * len(chars)
         lm = self.lm
         for i, ch in enumerate(chars):
