@@ -14,8 +14,9 @@ right. Then:
 - ``missed``: characters of reference lines that no detected line covers;
 - ``extra``: characters of detected lines that lie on no reference line.
 
-Their sum is close to the page CER's error count (``page_errors``, the same scoring as ``shizi
-eval``); the difference comes from reading order and from detected lines spanning two references.
+Their sum (``line_errors``, free of reading-order effects) is close to the page CER's error count
+(``page_errors``, the same scoring as ``shizi eval``); the difference comes from reading order and
+from detected lines spanning two references.
 """
 
 from __future__ import annotations
@@ -74,8 +75,13 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--show", type=int, default=0, help="print the N matched lines with most edits")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--det-param", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a detector post-processing constant, e.g. box_thresh=0.45")
     args = ap.parse_args()
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1, lm=not args.no_lm)
+    for kv in args.det_param:
+        key, value = kv.split("=")
+        setattr(reader.detector, key, type(getattr(reader.detector, key))(value))
     labels = load_labels(args.labels)[: args.limit]
     page_pairs, edits, worst = [], Counter(), []
     n = Counter()
@@ -108,6 +114,7 @@ def main() -> None:
     page = M.cer(page_pairs)
     report = {
         "pages": len(labels),
+        "line_errors": sum(edits.values()) + n["missed"] + n["extra"],
         "page_cer": round(page.cer, 4),
         "page_errors": page.errors,
         "recognition": {"edits": sum(edits.values()), "at_ends": n["at_ends"], "inside": n["inside"],

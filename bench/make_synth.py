@@ -1,0 +1,51 @@
+"""Write synthetic pages as a page set in shared/eval's format, for choosing settings off the eval sets.
+
+    .venv/bin/python bench/make_synth.py                        # bench/out/synth_doc: 60 doc pages
+    .venv/bin/python bench/make_synth.py OUT --pages 100 --kind scene --seed 9002
+
+Pages come from :func:`shizi.synth.pages.render_page` on stream ``--seed`` (9001 by default; training
+streams use other seeds), each line with its exact quad as ``poly`` and ``box``. Score them with
+``shizi eval OUT/labels.jsonl`` or ``bench/page_errors.py OUT/labels.jsonl``. Needs the ``train``
+extra (the renderer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+
+from shizi.synth.pages import KIND_WEIGHTS, render_page
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", type=Path)
+    ap.add_argument("--pages", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=9001)
+    ap.add_argument("--kind", choices=sorted(KIND_WEIGHTS), default="doc")
+    args = ap.parse_args()
+    out = args.out or HERE / "out" / f"synth_{args.kind}"
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
+        for i in range(args.pages):
+            page = render_page(args.seed, i, args.kind)
+            name = f"p{i:03d}.png"  # lossless: the renderer already degrades pages (JPEG among others)
+            cv2.imwrite(str(out / name), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR))
+            lines = []
+            for q, t in zip(page.quads, page.texts, strict=True):
+                poly = [[round(float(x), 1), round(float(y), 1)] for x, y in q]
+                xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+                lines.append({"text": t, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)]})
+            h, w = page.image.shape[:2]
+            item = {"image": name, "width": w, "height": h, "lines": lines}
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+    print(f"{args.pages} {args.kind} pages of stream {args.seed} in {out}")
+
+
+if __name__ == "__main__":
+    main()
