@@ -128,6 +128,11 @@ def test_ctc_greedy_decode():
     assert r.char_confidences[0] == pytest.approx(0.95)
     assert r.char_x[0] == pytest.approx(4.0) and r.char_spans[2] == (16, 24)
     assert ctc_greedy_decode(np.zeros((0, 4)), charset).text == ""
+    # a class beyond the charset (a model exported with a longer charset) is dropped, not misread
+    wide = np.zeros((3, 5), np.float32)
+    wide[[0, 1, 2], [1, 4, 2]] = 1.0
+    r = ctc_greedy_decode(wide, charset, stride=4)
+    assert r.text == "ab" and r.char_spans == [(0, 4), (8, 12)]
 
 
 def _band(h=40, w=200, top=10, bottom=30, ink=20, paper=235):
