@@ -33,16 +33,6 @@ from shizi.evaluate import load_labels, ref_polygon
 from shizi.reader import Reader
 
 
-def line_edits(ref: str, hyp: str) -> list[tuple[str, str, int]]:
-    """(ref char or ∅, hyp char or ∅, position in ref) for each edit turning ``ref`` into ``hyp``."""
-    out = []
-    for op in Levenshtein.editops(ref, hyp):
-        a = ref[op.src_pos] if op.tag != "insert" else "∅"
-        b = hyp[op.dest_pos] if op.tag != "delete" else "∅"
-        out.append((a, b, op.src_pos))
-    return out
-
-
 def cut_ends(ref: str, hyp: str, least: int = 3) -> int:
     """Characters deleted in one run of at least ``least`` at the start or the end of a line: text
     the detected polygon left out rather than glyphs the recognizer misread."""
@@ -55,11 +45,10 @@ def cut_ends(ref: str, hyp: str, least: int = 3) -> int:
 
 def assign(hyps, refs, cover: float) -> list[int | None]:
     """For each detected line, the reference line holding the largest share (>= ``cover``) of its area."""
-    ref_shapes = [M._shapely_polygon(ref_polygon(r)) for r in refs]
+    ref_polys = [ref_polygon(r) for r in refs]
     owner: list[int | None] = []
     for h in hyps:
-        shape = M._shapely_polygon(h.polygon)
-        shares = [shape.intersection(r).area / max(shape.area, 1e-9) for r in ref_shapes]
+        shares = [M.area_share(h.polygon, r) for r in ref_polys]
         best = max(range(len(shares)), key=shares.__getitem__, default=None)
         owner.append(best if best is not None and shares[best] >= cover else None)
     return owner
@@ -101,7 +90,7 @@ def main() -> None:
                 continue
             n["split_lines"] += len(mine) > 1
             hyp = M.normalize("".join(hyps[i].text for i in mine))
-            found = line_edits(ref, hyp)
+            found = M.char_edits(ref, hyp)
             n["cut"] += cut_ends(ref, hyp)
             for a, b, pos in found:
                 edits[(a, b)] += 1

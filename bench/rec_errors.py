@@ -15,8 +15,6 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from rapidfuzz.distance import Levenshtein
-
 from shizi import metrics as M
 from shizi.reader import Reader
 
@@ -40,10 +38,7 @@ def main() -> None:
         doc = reader.read(args.labels.parent / d["image"], mode="line")
         hyp = "".join(ln.text for ln in doc.pages[0].lines)
         pairs.setdefault(d.get("variant", "all"), []).append((d["text"], hyp))
-        ref, out = M.normalize(d["text"]), M.normalize(hyp)
-        for op in Levenshtein.editops(ref, out):
-            a = ref[op.src_pos] if op.tag != "insert" else "∅"
-            b = out[op.dest_pos] if op.tag != "delete" else "∅"
+        for a, b, _ in M.char_edits(M.normalize(d["text"]), M.normalize(hyp)):
             edits[(a, b)] += 1
     everything = [p for ps in pairs.values() for p in ps]
     report = {"all": M.cer(everything).to_dict(), **{v: M.cer(ps).to_dict() for v, ps in pairs.items()}}

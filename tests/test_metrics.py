@@ -57,6 +57,12 @@ def test_cer_normalizes_both_sides():
     assert M.cer([("ab", "xxxxxx")]).cer == pytest.approx(3.0)
 
 
+def test_char_edits_name_each_edit_and_its_place():
+    assert M.char_edits("abcdef", "abXdf") == [("c", "X", 2), ("e", "∅", 4)]
+    assert M.char_edits("abc", "abc!") == [("∅", "!", 3)]
+    assert M.char_edits("same", "same") == []
+
+
 def test_cer_empty_reference():
     assert M.cer([]).cer == 0.0
     assert M.cer([(" ", "")]).cer == 0.0
@@ -84,6 +90,13 @@ def test_iou_known_shapes():
     assert M.polygon_iou(sq(0, 0, 10), diamond) == pytest.approx(0.5)
     # degenerate input
     assert M.polygon_iou([[0, 0], [1, 1]], sq(0, 0, 1)) == 0.0
+
+
+def test_area_share_is_one_sided():
+    assert M.area_share(sq(0, 0, 5), sq(0, 0, 10)) == pytest.approx(1.0)  # all of the small one inside
+    assert M.area_share(sq(0, 0, 10), sq(0, 0, 5)) == pytest.approx(0.25)
+    assert M.area_share(sq(0, 0, 10), sq(20, 20, 10)) == 0.0
+    assert M.area_share([[0, 0], [1, 1]], sq(0, 0, 1)) == 0.0
 
 
 def test_box_to_polygon():

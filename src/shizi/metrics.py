@@ -50,6 +50,17 @@ def edit_distance(a: str, b: str) -> int:
     return int(Levenshtein.distance(a or "", b or ""))
 
 
+def char_edits(ref: str, hyp: str) -> list[tuple[str, str, int]]:
+    """The edits turning ``ref`` into ``hyp``, as given (normalize first): ``(ref char, hyp char,
+    position in ref)``, with ``"∅"`` for the missing side of a deletion or an insertion."""
+    out = []
+    for op in Levenshtein.editops(ref, hyp):
+        a = ref[op.src_pos] if op.tag != "insert" else "∅"
+        b = hyp[op.dest_pos] if op.tag != "delete" else "∅"
+        out.append((a, b, op.src_pos))
+    return out
+
+
 @dataclass(frozen=True)
 class CERResult:
     errors: int  # summed edit distance
@@ -98,6 +109,14 @@ def _shapely_polygon(points: Polygon) -> ShapelyPolygon:
     if not p.is_valid:
         p = p.buffer(0)  # self-intersecting quads (e.g. point order crossed) → valid area
     return p
+
+
+def area_share(part: Polygon, whole: Polygon) -> float:
+    """The share of polygon ``part``'s area that lies inside polygon ``whole``."""
+    if len(part) < 3 or len(whole) < 3:
+        return 0.0
+    pa = _shapely_polygon(part)
+    return float(pa.intersection(_shapely_polygon(whole)).area / pa.area) if pa.area > 0 else 0.0
 
 
 def polygon_iou(a: Polygon, b: Polygon) -> float:

@@ -184,9 +184,10 @@ class Reader:
         # every char's box in one homography call: corners (x0,0) (x1,0) (x1,h) (x0,h) of each span
         sp = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
         corners = np.stack([sp[:, [0, 1, 1, 0]], np.tile([0.0, 0.0, ch, ch], (len(sp), 1))], axis=-1)
-        pts = np.round(map_points(m_inv, corners.reshape(-1, 2)), 2).tolist() if len(sp) else []
-        pts = [pts[i : i + 4] for i in range(0, len(pts), 4)]
-        boxes = [[(x, y) for x, y in box] for box in pts]
+        boxes: list[list[tuple[float, float]]] = []
+        if len(sp):
+            quads = np.round(map_points(m_inv, corners.reshape(-1, 2)), 2).reshape(-1, 4, 2)
+            boxes = [[(x, y) for x, y in q] for q in quads.tolist()]
         chars: list[Char] = []
         for k, ch_text in enumerate(r.text):
             cpoly = boxes[k] if k < len(boxes) else []

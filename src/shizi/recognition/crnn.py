@@ -37,8 +37,9 @@ def ctc_greedy_decode(
     starts = np.flatnonzero(np.diff(best, prepend=-1))
     ends = np.append(starts[1:], len(best)) - 1
     run_max = np.maximum.reduceat(best_p, starts)
-    keep = [i for i, k in enumerate(best[starts].tolist()) if k != 0 and k - 1 < len(charset)]
-    runs = [(int(best[starts[i]]), int(starts[i]), int(ends[i])) for i in keep]
+    classes = best[starts].tolist()
+    keep = [i for i, k in enumerate(classes) if k != 0 and k - 1 < len(charset)]
+    runs = [(classes[i], int(starts[i]), int(ends[i])) for i in keep]
     chars = [charset[k - 1] for k, _, _ in runs]
     confs = [float(run_max[i]) for i in keep]
     if corrector is not None and runs:
