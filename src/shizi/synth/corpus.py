@@ -23,7 +23,7 @@ ZH_PAIRS = ["“”", "《》", "（）", "【】", "‘’", "「」"]
 EN_PUNCT = ",.;:!?"
 # how technical Chinese text sets off terms, paths and options
 ZH_WRAPS = ["“”", "“”", "「」", "《》", "（）", "【】", "‘’"]
-EN_WRAPS = ['""', "''", "()", "[]", "``", "<>", "{}", "()"]
+EN_WRAPS = ['""', "''", "()", "[]", "``", "<>", "{}", "()", "`'"]  # `x' is man-page quoting
 # ASCII and CJK punctuation drawn densely so that narrow glyphs are seen often
 SYMBOLS = string.punctuation + string.punctuation + "，。、；：？！“”‘’（）《》【】—…·「」"
 TLDS = ["com", "org", "net", "cn", "io", "edu.cn", "gov.cn", "com.cn"]
@@ -105,6 +105,14 @@ class TextSampler:
         r = self.rng.random()
         return w.capitalize() if r < 0.2 else w.upper() if r < 0.25 else w
 
+    def acronym(self) -> str:
+        """Short capitals (ID, GUI, EFI, PCI-E): I beside other capitals is easily dropped."""
+        g = self.rng
+        caps = "".join(g.choice(string.ascii_uppercase + "IIIO") for _ in range(g.randint(2, 4)))
+        if g.random() < 0.2:
+            caps += g.choice(["-", "/", " "]) + "".join(g.choice(string.ascii_uppercase) for _ in range(2))
+        return caps
+
     def number(self) -> str:
         r, g = self.rng.random(), self.rng
         if r < 0.25:
@@ -172,10 +180,15 @@ class TextSampler:
         return g.choice(forms)
 
     def term(self) -> str:
-        """An English word, number, path or option as it stands inside Chinese technical prose."""
+        """An English word, acronym, symbol, number, path or option as it stands inside Chinese
+        technical prose."""
         r = self.rng.random()
-        if r < 0.35:
+        if r < 0.25:
             return self.en_word()
+        if r < 0.35:
+            return self.acronym()
+        if r < 0.42:  # a lone symbol, as in 以“/”开始 or `*'
+            return self.rng.choice(string.punctuation)
         if r < 0.6:
             return self.option()
         if r < 0.85:
