@@ -3,7 +3,8 @@
 #   - installs the Debian packages it needs when missing (poppler-utils, a CJK font, python3-venv)
 #   - creates .venv in the repository root and installs shizi into it (editable, with train/serve/dev extras)
 #   - reads src/shizi/samples/sample.png and writes build/sample-overlay.png
-#   - with --tests: also Debian's chromium (the web-page test drives it headless with playwright)
+#   - with --tests: also Debian's chromium (the web-page test drives it headless with playwright) and
+#     the language model's running text (scripts/fetch_lm_corpus.sh; a test rebuilds the model from it)
 # Usage: bash scripts/setup.sh [--no-sample] [--tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,6 +48,9 @@ fi
 echo "setup: installing shizi into .venv" >&2
 .venv/bin/python -m pip install -q -e '.[train,serve,dev]'
 sha256sum pyproject.toml > .venv/.shizi-setup-stamp
+if [ "$TESTS" = 1 ] && command -v apt-get >/dev/null 2>&1; then
+  bash scripts/fetch_lm_corpus.sh || echo "setup: warning: no LM corpus; its rebuild test will skip" >&2
+fi
 
 if [ "$NO_SAMPLE" = 1 ]; then exit 0; fi
 if .venv/bin/python -c "from shizi.models import default_model as d; d('detection'); d('recognition')" 2>/dev/null; then

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,13 +68,49 @@ def test_reader_can_turn_the_language_model_off():
     assert on.recognizer.corrector is not None and off.recognizer.corrector is None
 
 
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "lm_corpus"
+
+
 @pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
 def test_shipped_lm_is_what_the_build_command_makes(tmp_path):
     from shizi.train.lm import build_bigram_lm
 
     shipped = _lm()
-    build_bigram_lm(tmp_path)
-    built = json.loads((tmp_path / "config.json").read_text())
     info = load_model("lm_zh_bigram", task="lm")
-    assert built["sha256"] == info.config["sha256"], f"rebuild: python -m shizi.train lm {info.path}"
+    if "corpus_share" in info.config and not (CORPUS / "PACKAGES").exists():
+        pytest.skip("needs the running text: bash scripts/fetch_lm_corpus.sh")
+    corpus = [CORPUS] if "corpus_share" in info.config else []
+    build_bigram_lm(tmp_path, corpus=corpus, corpus_share=info.config.get("corpus_share", 0.5))
+    built = json.loads((tmp_path / "config.json").read_text())
+    assert built["sha256"] == info.config["sha256"], (
+        f"rebuild: python -m shizi.train lm {info.path} --corpus data/lm_corpus")
     assert built["chars"] == shipped.size
+
+
+def test_corpus_lines_strip_markup_and_repeats(tmp_path):
+    from shizi.train.lm import corpus_lines
+
+    (tmp_path / "a.html").write_text(
+        "<html><style>p {color: red}</style><p>打开&quot;文件&quot;菜单</p><div>帮助</div></html>", "utf-8")
+    with gzip.open(tmp_path / "b.txt.gz", "wt", encoding="utf-8") as f:
+        f.write("帮助\n保存<文件>\n")
+    (tmp_path / "c.png").write_bytes("\x89PNG 帮助".encode())
+    assert list(corpus_lines([tmp_path])) == ['打开"文件"菜单', "帮助", "保存<文件>"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+def test_running_text_teaches_pairs_across_words(tmp_path):
+    from shizi.recognition.lm import BigramLM
+    from shizi.train.lm import build_bigram_lm
+
+    text = tmp_path / "text"
+    text.mkdir()
+    (text / "t.txt").write_text("\n".join(f"第{i}次它已提供帮助" for i in range(50)), "utf-8")
+    build_bigram_lm(tmp_path / "words")
+    build_bigram_lm(tmp_path / "both", corpus=[text], corpus_share=0.5)
+    words = BigramLM(load_model(str(tmp_path / "words"), task="lm"))
+    both = BigramLM(load_model(str(tmp_path / "both"), task="lm"))
+    gain = both.log_prob("它", "已") - words.log_prob("它", "已")
+    assert gain > 2  # 它|已 crosses a word boundary: only running text counts it
+    assert both.log_prob("它", "已") > both.log_prob("它", "己") + 3
+    assert json.loads((tmp_path / "both" / "config.json").read_text())["corpus_lines"] == 50

@@ -26,8 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("weights", type=Path)
     d.add_argument("out", type=Path)
     d.add_argument("--name")
-    lm = sub.add_parser("lm", help="build the Han-character bigram model from jieba's word list")
+    lm = sub.add_parser("lm", help="build the Han-character bigram model (jieba's word list, running text)")
     lm.add_argument("out", type=Path)
+    lm.add_argument("--corpus", type=Path, nargs="*", default=[],
+                    help="folders or files of running Chinese text (scripts/fetch_lm_corpus.sh)")
+    lm.add_argument("--corpus-share", type=float, default=0.5, help="share of pair counts from --corpus")
     args = p.parse_args(argv)
     if args.cmd == "det":
         det.train(args)
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "lm":
         from shizi.train.lm import build_bigram_lm
 
-        print(build_bigram_lm(args.out))
+        print(build_bigram_lm(args.out, corpus=args.corpus, corpus_share=args.corpus_share))
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer
 
