@@ -66,6 +66,22 @@ def rotate(img: np.ndarray, rng: random.Random, max_deg: float = 2.0, border: in
     return cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
+def small_print(img: np.ndarray, rng: random.Random, line_height: float) -> np.ndarray:
+    """Text ``line_height`` px tall shrunk to 10-16 px, then noise and JPEG at that size: small print on
+    a low-resolution scan or a photo of a whole page, where artefacts are as large as strokes."""
+    f = rng.uniform(10, 16) / max(line_height, 1.0)
+    if f < 1:
+        h, w = img.shape[:2]
+        img = cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+    if rng.random() < 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 0.6))
+    if rng.random() < 0.3:
+        img = noise(img, rng)
+    if rng.random() < 0.6:
+        img = jpeg(img, rng)
+    return img
+
+
 def scan_and_photo(img: np.ndarray, rng: random.Random, p: float = 1.0) -> np.ndarray:
     """A random chain of the degradations above; ``p`` scales how often each is applied."""
     if rng.random() < 0.15 * p:

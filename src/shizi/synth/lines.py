@@ -97,7 +97,10 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
     right = x1 + int(lh * rng.uniform(0.0, 0.6))
     h, w = img.shape
     crop = img[max(0, top):min(h, bot), max(0, left):min(w, right)]
-    crop = degrade.scan_and_photo(crop, rng)
+    if rng.random() < 0.2:
+        crop = degrade.small_print(crop, rng, lh)
+    else:
+        crop = degrade.scan_and_photo(crop, rng)
     if rng.random() < 0.7:  # most crops as the runtime trims them (shizi.recognition.crops.ink_rows)
         top, bot = ink_rows(crop, rng.uniform(0.1, 0.3))
         crop = crop[top:bot]
