@@ -5,6 +5,7 @@
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.0 1.1 1.2
     .venv/bin/python bench/rec_settings.py --margins 0.2 --lm-weights 0 0.1 0.2 0.3 --lm-thresholds 0.9
     .venv/bin/python bench/rec_settings.py --margins 0.2 --side-pads 0 0.25 0.5 0.75 --det ctpn
+    .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --rec runs/rec_x/model
 
 Each page is read by the detector (default: the installed default); its lines are matched to the
 page's true line quads (IoU >= 0.5) and the recognizer reads the detector's crops once per setting:
@@ -34,13 +35,14 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=40)
     ap.add_argument("--seed", type=int, default=9001, help="page stream (training uses other seeds)")
     ap.add_argument("--det", help="detection model name or folder (default: the installed default)")
+    ap.add_argument("--rec", help="recognition model name or folder (default: the installed default)")
     ap.add_argument("--side-pads", nargs="+", type=float, default=[SIDE_PAD])
     ap.add_argument("--margins", nargs="+", default=["none", "0.05", "0.1", "0.15", "0.2", "0.3"])
     ap.add_argument("--width-scales", nargs="+", type=float, default=[1.0])
     ap.add_argument("--lm-weights", nargs="+", type=float, default=[0.0])
     ap.add_argument("--lm-thresholds", nargs="+", type=float, default=[0.9])
     args = ap.parse_args()
-    reader = Reader(detector=args.det, threads=1)
+    reader = Reader(detector=args.det, recognizer=args.rec, threads=1)
     rec = reader.recognizer
     lm = BigramLM(load_model("lm_zh_bigram", task="lm"))
     settings = list(itertools.product(args.side_pads,
