@@ -61,6 +61,21 @@ def test_mixed_lines_set_english_in_a_latin_face():
     assert (one[:h, :han] < 128).any() and (two[:h, :han] < 128).any()  # the Han run is drawn in both
 
 
+def test_small_print_shrinks_text_to_a_few_pixels_and_keeps_small_text():
+    from shizi.synth.degrade import small_print
+
+    img = np.full((60, 400), 255, np.uint8)
+    for x in range(20, 380, 12):
+        img[10:50, x : x + 4] = 0  # 4 px strokes of a 40 px line
+    for seed in range(20):
+        out = small_print(img, random.Random(seed), line_height=40)
+        assert out.dtype == np.uint8 and 15 <= out.shape[0] <= 24  # 10-16 px of 40, times 60 / 40
+        assert out.shape[1] / out.shape[0] == pytest.approx(400 / 60, rel=0.1)
+        assert out.min() < 128 < out.max()  # still ink on paper
+    tiny = np.full((12, 50), 255, np.uint8)
+    assert small_print(tiny, random.Random(0), line_height=8).shape == tiny.shape  # never enlarged
+
+
 def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     from shizi.synth.corpus import TextSampler
 
