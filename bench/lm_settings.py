@@ -28,7 +28,7 @@ from shizi.reader import Reader
 from shizi.recognition.lm import BigramLM, CharCorrector
 from shizi.synth.corpus import TextSampler
 from shizi.synth.lines import render_line
-from shizi.train.lm import TEXT_SUFFIXES, build_bigram_lm, corpus_lines
+from shizi.train.lm import build_bigram_lm, corpus_files, corpus_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,12 +56,11 @@ def main() -> None:
     ap.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.2, 0.3, 0.4])
     ap.add_argument("--thresholds", nargs="+", type=float, default=[0.9])
     args = ap.parse_args()
-    files = sorted(p for p in args.corpus.rglob("*") if p.is_file()
-                   and (Path(p.stem).suffix if p.suffix == ".gz" else p.suffix).lower() in TEXT_SUFFIXES)
+    files = corpus_files([args.corpus])
     if not files:
         raise SystemExit(f"no text files under {args.corpus}: run scripts/fetch_lm_corpus.sh")
     held = files[:: args.holdout]
-    kept = [f for f in files if f not in set(held)]
+    kept = sorted(set(files) - set(held))
     rng = random.Random(args.seed)
     candidates = [ln[: args.max_chars] for ln in corpus_lines(held)
                   if sum("\u4e00" <= c <= "\u9fff" for c in ln[: args.max_chars]) >= args.min_han]

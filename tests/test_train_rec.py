@@ -88,6 +88,9 @@ def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     ascii_ = sum(c.isascii() for c in joined)
     assert han > 0.2 * len(joined) and ascii_ > 0.2 * len(joined)  # really mixed
     assert sum(c in "“”（）【】《》「」‘’()[]<>{}\"'`" for c in joined) > 100  # terms set off
+    acronyms = [s.acronym() for _ in range(200)]
+    assert all(t[:2].isupper() and t[:2].isascii() for t in acronyms)
+    assert sum("I" in t for t in acronyms) > 60  # I beside other capitals, the glyph most often dropped
     lines = [s.line(1, 16) for _ in range(2000)]
     narrow = sum(c in "Ili.,-/()'\":;!|" for t in lines for c in t)
     assert narrow > 0.055 * sum(map(len, lines))  # the mix before tech_sentence had 0.042

@@ -34,30 +34,35 @@ _TAG = re.compile(r"(?s)<[^>]+>")
 
 
 def _file_text(path: Path) -> str:
-    gz = path.suffix == ".gz"
-    raw = gzip.open(path, "rb").read() if gz else path.read_bytes()
+    raw = gzip.open(path, "rb").read() if path.suffix == ".gz" else path.read_bytes()
     text = raw.decode("utf-8", errors="ignore")
-    suffix = Path(path.stem).suffix if gz else path.suffix
-    if suffix != ".txt":  # markup: tags end lines, entities decoded
+    if _text_suffix(path) != ".txt":  # markup: tags end lines, entities decoded
         text = html.unescape(_TAG.sub("\n", _SKIPPED.sub(" ", text)))
     return text
 
 
+def _text_suffix(path: Path) -> str:
+    return (Path(path.stem).suffix if path.suffix == ".gz" else path.suffix).lower()
+
+
+def corpus_files(roots: Iterable[Path]) -> list[Path]:
+    """The text files (by suffix, gzipped or not) given in or under ``roots``, in sorted path order."""
+    files: list[Path] = []
+    for root in map(Path, roots):
+        found = [root] if root.is_file() else [p for p in root.rglob("*") if p.is_file()]
+        files += sorted(p for p in found if _text_suffix(p) in TEXT_SUFFIXES)
+    return files
+
+
 def corpus_lines(roots: Iterable[Path]) -> Iterator[str]:
-    """Distinct non-empty lines of every text file under ``roots``, in sorted path order."""
+    """Distinct non-empty lines of every text file in or under ``roots`` (:func:`corpus_files`)."""
     seen: set[str] = set()
-    for root in roots:
-        root = Path(root)
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-        for f in files:
-            suffix = Path(f.stem).suffix if f.suffix == ".gz" else f.suffix
-            if suffix.lower() not in TEXT_SUFFIXES:
-                continue
-            for line in _file_text(f).splitlines():
-                line = line.strip()
-                if line and line not in seen:
-                    seen.add(line)
-                    yield line
+    for f in corpus_files(roots):
+        for line in _file_text(f).splitlines():
+            line = line.strip()
+            if line and line not in seen:
+                seen.add(line)
+                yield line
 
 
 def build_bigram_lm(out_dir: Path, name: str = "lm_zh_bigram", smoothing: float = 30.0,
