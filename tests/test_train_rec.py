@@ -61,6 +61,22 @@ def test_mixed_lines_set_english_in_a_latin_face():
     assert (one[:h, :han] < 128).any() and (two[:h, :han] < 128).any()  # the Han run is drawn in both
 
 
+
+def test_latin_first_sets_curly_quotes_in_the_latin_face_but_never_full_width_punctuation():
+    from shizi.synth.fonts import FontPair, all_faces, upright_latin_faces
+
+    cjk = next((f for f in all_faces() if f.cjk and "“" in f.coverage), None)
+    latin = next((f for f in upright_latin_faces() if "“" in f.coverage), None)
+    if cjk is None or latin is None:
+        pytest.skip("needs a CJK and a Latin font with curly quotes")
+    text = "以“/usr”开始。"
+    plain, first = FontPair(cjk, latin, 32), FontPair(cjk, latin, 32, latin_first=True)
+    assert plain.font_of("“") is plain.fc and first.font_of("“") is first.fl
+    assert first.font_of("。") is first.fc and first.font_of("以") is first.fc
+    assert first.text_width(text) < plain.text_width(text)  # proportional quotes are narrower
+    assert first.clean(text) == plain.clean(text) == text
+
+
 def test_small_print_shrinks_text_to_a_few_pixels_and_keeps_small_text():
     from shizi.synth.degrade import small_print
 

@@ -99,10 +99,15 @@ def faces_covering(text: str) -> list[Face]:
 
 class FontPair:
     """A CJK face for Han and CJK punctuation and, optionally, a Latin face for ASCII runs, as documents
-    set mixed Chinese and English text; both share one baseline and line box."""
+    set mixed Chinese and English text; both share one baseline and line box.
 
-    def __init__(self, cjk: Face, latin: Face | None, size: int):
+    ``latin_first`` routes every character the Latin face has to it, as a browser or word processor
+    does when the Latin font comes first in the font list: curly quotes, dashes and ellipses then
+    come out narrow and proportional (“/usr”, —) beside full-width Han."""
+
+    def __init__(self, cjk: Face, latin: Face | None, size: int, latin_first: bool = False):
         self.cjk, self.latin, self.size = cjk, latin, size
+        self.latin_first = latin_first and latin is not None
         self.fc = cjk.font(size)
         self.fl = latin.font(size) if latin else None
         a1, d1 = self.fc.getmetrics()
@@ -117,12 +122,19 @@ class FontPair:
     def height(self) -> int:
         return self.ascent + self.descent
 
+    def _latin_has(self, ch: str) -> bool:
+        if ch.isascii():
+            return True
+        # never full-width forms or CJK punctuation, even where a Latin face has them
+        return self.latin_first and ch < "\u2e80" and ch in self.latin.coverage  # type: ignore[union-attr]
+
     def font_of(self, ch: str) -> ImageFont.FreeTypeFont:
-        return self.fl if self.fl is not None and ch.isascii() else self.fc
+        return self.fl if self.fl is not None and self._latin_has(ch) else self.fc
 
     def clean(self, text: str) -> str:
-        return "".join(c for c in text if c in self.cjk.coverage or (self.latin and c.isascii() and c in
-                                                                        self.latin.coverage) or c == " ")
+        lat = self.latin.coverage if self.latin else frozenset()
+        cjk = self.cjk.coverage
+        return "".join(c for c in text if c == " " or c in cjk or (c in lat and self._latin_has(c)))
 
     def width(self, ch: str) -> float:
         w = self._w.get(ch)

@@ -13,6 +13,9 @@ from shizi.synth import degrade
 from shizi.synth.corpus import TextSampler
 from shizi.synth.fonts import Face, FontPair, all_faces, faces_covering, upright_latin_faces
 
+# punctuation that Chinese and Western typesetting share, drawn by whichever font comes first
+WESTERN_PUNCT = frozenset("“”‘’—–…·")
+
 
 def _pick_face(text: str, rng: random.Random) -> Face | None:
     faces = faces_covering(text)
@@ -26,11 +29,12 @@ def _pick_face(text: str, rng: random.Random) -> Face | None:
 
 
 def draw_text(
-    text: str, face: Face, size: int, fg: int, bg: int, spacing: float = 0.0, latin: Face | None = None
+    text: str, face: Face, size: int, fg: int, bg: int, spacing: float = 0.0, latin: Face | None = None,
+    latin_first: bool = False,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Draw ``text`` (ASCII runs in ``latin`` when given) on a canvas; returns the grey image and the
-    typographic line box (x0, y0, x1, y1)."""
-    fonts = FontPair(face, latin, size)
+    """Draw ``text`` (ASCII runs in ``latin`` when given; see FontPair for ``latin_first``) on a canvas;
+    returns the grey image and the typographic line box (x0, y0, x1, y1)."""
+    fonts = FontPair(face, latin, size, latin_first)
     pieces = [(c, fonts.font_of(c)) for c in text] if spacing else fonts.runs(text)
     extra = spacing * size
     advances = [f.getlength(t) + extra for t, f in pieces]
@@ -62,13 +66,16 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
     else:
         fg, bg = rng.randint(0, 90), rng.randint(170, 255)
     spacing = rng.uniform(-0.04, 0.35) if rng.random() < 0.2 else 0.0
-    latin = None
-    if face.cjk and any(c.isascii() and c.isalnum() for c in text) and rng.random() < 0.5:
-        # documents set English runs in a Latin face beside the CJK one
+    latin, latin_first = None, False
+    western = any((c.isascii() and c != " ") or c in WESTERN_PUNCT for c in text)
+    if face.cjk and western and rng.random() < 0.5:
+        # documents set English runs in a Latin face beside the CJK one, and where the Latin font comes
+        # first its curly quotes and dashes too
         need = {c for c in text if c.isascii() and c != " "}
         options = [f for f in upright_latin_faces() if need <= f.coverage]
         latin = rng.choice(options) if options else None
-    img, (x0, y0, x1, y1) = draw_text(text, face, size, fg, bg, spacing, latin)
+        latin_first = rng.random() < 0.5
+    img, (x0, y0, x1, y1) = draw_text(text, face, size, fg, bg, spacing, latin, latin_first)
     img = img.copy()
     lh = y1 - y0
     if rng.random() < 0.12:  # underline / table rule fragments
