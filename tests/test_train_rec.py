@@ -61,7 +61,6 @@ def test_mixed_lines_set_english_in_a_latin_face():
     assert (one[:h, :han] < 128).any() and (two[:h, :han] < 128).any()  # the Han run is drawn in both
 
 
-
 def test_latin_first_sets_curly_quotes_in_the_latin_face_but_never_full_width_punctuation():
     from shizi.synth.fonts import FontPair, all_faces, upright_latin_faces
 
