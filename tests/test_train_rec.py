@@ -108,7 +108,7 @@ def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     assert sum("I" in t for t in acronyms) > 60  # I beside other capitals, the glyph most often dropped
     lines = [s.line(1, 16) for _ in range(2000)]
     narrow = sum(c in "Ili.,-/()'\":;!|" for t in lines for c in t)
-    assert narrow > 0.055 * sum(map(len, lines))  # the mix before tech_sentence had 0.042
+    assert narrow > 0.071 * sum(map(len, lines))  # 0.042 before tech_sentence, 0.068 with 16 % of it
 
 
 def _user_crops(tmp_path, n=12):

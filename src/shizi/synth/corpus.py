@@ -283,11 +283,11 @@ class TextSampler:
         g = self.rng
         n = g.randint(min_chars, max_chars)
         r = g.random()
-        if r < 0.48:
+        if r < 0.40:
             s = self.zh_sentence(n)
             if g.random() < 0.15:
                 s = _s2t().convert(s)
-        elif r < 0.64:
+        elif r < 0.66:  # 0.16 until stage 10: Latin and ASCII punctuation in Chinese prose err most
             s = self.tech_sentence(n)
         elif r < 0.80:
             s = self.random_chars(n)
