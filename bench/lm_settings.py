@@ -3,9 +3,11 @@
     bash scripts/fetch_lm_corpus.sh                     # once: the running text, into data/lm_corpus
     .venv/bin/python bench/lm_settings.py              # 600 lines, shares 0.3 0.5 0.7, weights 0-0.4
     .venv/bin/python bench/lm_settings.py --shares 0.5 --weights 0.3 --thresholds 0.8 0.9 0.97
+    .venv/bin/python bench/lm_settings.py --shares 0.5 --weights 0.3 --extras "" "。、，" "。、，：；！？"
 
 Every ``--holdout``-th text file of the corpus (sorted paths) is held out. Bigram models are built
-(:func:`shizi.train.lm.build_bigram_lm`) from jieba's word list and the other files, one per share;
+(:func:`shizi.train.lm.build_bigram_lm`) from jieba's word list and the other files, one per share
+and ``--extras`` string (characters besides Han counted in the running text);
 lines of the held-out files (at least ``--min-han`` Han characters, cut to ``--max-chars``) are
 rendered and degraded like training lines (:func:`shizi.synth.lines.render_line`, stream ``--seed``)
 and read by the installed recognizer once per setting, beside a model of the word list alone
@@ -55,6 +57,7 @@ def main() -> None:
     ap.add_argument("--shares", nargs="+", type=float, default=[0.3, 0.5, 0.7])
     ap.add_argument("--weights", nargs="+", type=float, default=[0.0, 0.2, 0.3, 0.4])
     ap.add_argument("--thresholds", nargs="+", type=float, default=[0.9])
+    ap.add_argument("--extras", nargs="+", default=[""], help="build_bigram_lm(extra=...) values to compare")
     args = ap.parse_args()
     files = corpus_files([args.corpus])
     if not files:
@@ -71,10 +74,11 @@ def main() -> None:
     rec = Reader(detector=False, threads=1).recognizer
     lms = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for share in [0.0, *args.shares]:
-            out = Path(tmp) / f"share{share}"
-            build_bigram_lm(out, corpus=kept if share else [], corpus_share=share)
-            lms["words-only" if share == 0 else f"share={share}"] = BigramLM(load_model(str(out), task="lm"))
+        for i, (share, extra) in enumerate([(0.0, ""), *itertools.product(args.shares, args.extras)]):
+            out = Path(tmp) / f"lm{i}"
+            build_bigram_lm(out, corpus=kept if share else [], corpus_share=share, extra=extra)
+            name = "words-only" if share == 0 else f"share={share}" + (f" extra={extra}" if extra else "")
+            lms[name] = BigramLM(load_model(str(out), task="lm"))
     report: dict = {"files": len(files), "held_out_files": len(held), "lines": len(lines),
                     "chars": sum(len(M.normalize(t)) for _, t in lines)}
     crops = [c for c, _ in lines]

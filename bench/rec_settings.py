@@ -41,10 +41,11 @@ def main() -> None:
     ap.add_argument("--width-scales", nargs="+", type=float, default=[1.0])
     ap.add_argument("--lm-weights", nargs="+", type=float, default=[0.0])
     ap.add_argument("--lm-thresholds", nargs="+", type=float, default=[0.9])
+    ap.add_argument("--lm", default="lm_zh_bigram", help="language model name or folder")
     args = ap.parse_args()
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1)
     rec = reader.recognizer
-    lm = BigramLM(load_model("lm_zh_bigram", task="lm"))
+    lm = BigramLM(load_model(args.lm, task="lm"))
     settings = list(itertools.product(args.side_pads,
                                       [None if m == "none" else float(m) for m in args.margins],
                                       args.width_scales, args.lm_weights, args.lm_thresholds))

@@ -80,10 +80,11 @@ def test_shipped_lm_is_what_the_build_command_makes(tmp_path):
     if "corpus_share" in info.config and not (CORPUS / "PACKAGES").exists():
         pytest.skip("needs the running text: bash scripts/fetch_lm_corpus.sh")
     corpus = [CORPUS] if "corpus_share" in info.config else []
-    build_bigram_lm(tmp_path, corpus=corpus, corpus_share=info.config.get("corpus_share", 0.5))
+    extra = info.config.get("extra_chars", "")
+    build_bigram_lm(tmp_path, corpus=corpus, corpus_share=info.config.get("corpus_share", 0.5), extra=extra)
     built = json.loads((tmp_path / "config.json").read_text())
     assert built["sha256"] == info.config["sha256"], (
-        f"rebuild: python -m shizi.train lm {info.path} --corpus data/lm_corpus")
+        f"rebuild: python -m shizi.train lm {info.path} --corpus data/lm_corpus --extra-chars '{extra}'")
     assert built["chars"] == shipped.size
 
 
@@ -114,3 +115,23 @@ def test_running_text_teaches_pairs_across_words(tmp_path):
     assert gain > 2  # 它|已 crosses a word boundary: only running text counts it
     assert both.log_prob("它", "已") > both.log_prob("它", "己") + 3
     assert json.loads((tmp_path / "both" / "config.json").read_text())["corpus_lines"] == 50
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+def test_extra_chars_add_punctuation_and_keep_the_han_model(tmp_path):
+    from shizi.recognition.lm import BigramLM
+    from shizi.train.lm import build_bigram_lm
+
+    text = tmp_path / "text"
+    text.mkdir()
+    lines = [f"第{i}步：打开文件。然后保存、关闭。" for i in range(40)] + ["它已提供帮助"] * 5
+    (text / "t.txt").write_text("\n".join(lines), "utf-8")
+    build_bigram_lm(tmp_path / "han", corpus=[text])
+    build_bigram_lm(tmp_path / "punct", corpus=[text], extra="。、")
+    han = BigramLM(load_model(str(tmp_path / "han"), task="lm"))
+    punct = BigramLM(load_model(str(tmp_path / "punct"), task="lm"))
+    assert "。" not in han and "。" in punct and "：" not in punct  # only the named characters
+    assert punct.log_prob("件", "。") > punct.log_prob("件", "、") + 2  # 文件。 was seen, 文件、 was not
+    assert punct.log_prob("。", "然") > punct.log_prob("、", "然") + 2
+    assert punct.log_prob("它", "已") == pytest.approx(han.log_prob("它", "已"), abs=1e-6)  # Han part unchanged
+    assert json.loads((tmp_path / "punct" / "config.json").read_text())["extra_chars"] == "。、"

@@ -1,10 +1,11 @@
 """A Han-character bigram model that settles the recognizer's uncertain characters.
 
 Look-alike characters (置/量, 准/淮, 并/井, 如/知) are the recognizer's commonest Han errors, and the
-right one is often a runner-up at the same step. :class:`CharCorrector` revisits each greedy-decoded Han
-character whose probability is below a threshold and picks among the Han candidates of its peak step
-by ``log p + weight * (log P(c | left) + log P(right | c))``; ``left`` and ``right`` are the decoded
-neighbours, when they are Han. Nothing else changes: no characters are added or dropped.
+right one is often a runner-up at the same step. :class:`CharCorrector` revisits each greedy-decoded
+character of the model's vocabulary (Han, and in the shipped model 。、，) whose probability is below a
+threshold and picks among the vocabulary's candidates of its peak step by
+``log p + weight * (log P(c | left) + log P(right | c))``; ``left`` and ``right`` are the decoded
+neighbours, when they are in the vocabulary. Nothing else changes: no characters are added or dropped.
 """
 
 from __future__ import annotations

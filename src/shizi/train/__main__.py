@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     lm.add_argument("--corpus", type=Path, nargs="*", default=[],
                     help="folders or files of running Chinese text (scripts/fetch_lm_corpus.sh)")
     lm.add_argument("--corpus-share", type=float, default=0.5, help="share of pair counts from --corpus")
+    lm.add_argument("--extra-chars", default="",
+                    help="characters besides Han counted in --corpus with their pairs, e.g. '。、，：；！？'")
     args = p.parse_args(argv)
     if args.cmd == "det":
         det.train(args)
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "lm":
         from shizi.train.lm import build_bigram_lm
 
-        print(build_bigram_lm(args.out, corpus=args.corpus, corpus_share=args.corpus_share))
+        print(build_bigram_lm(args.out, corpus=args.corpus, corpus_share=args.corpus_share,
+                              extra=args.extra_chars))
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer
 

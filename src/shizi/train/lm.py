@@ -8,7 +8,10 @@ each pair of neighbouring characters inside it, so the model knows which charact
 Running text (``--corpus``: HTML, Mallard, XML or plain text files, gzipped or not): every pair of
 neighbouring Han characters, so it also knows which words follow each other (它已 / 已提 rather than
 它己 / 己提). Repeated lines (page furniture) count once. The running-text counts are scaled so that
-they make ``corpus_share`` of all pair counts.
+their Han pairs make ``corpus_share`` of all Han pair counts.
+
+``extra`` (``--extra-chars``) names characters besides Han that count in the running text, with their
+pairs: the Chinese punctuation 。、，：；！？ lets the decoder settle 。/、 on scans by context.
 """
 
 from __future__ import annotations
@@ -65,8 +68,33 @@ def corpus_lines(roots: Iterable[Path]) -> Iterator[str]:
                 yield line
 
 
+def _is_han(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff"
+
+
+def _text_counts(lines: Iterable[str], vocab: set[str], extra: str) -> tuple[Counter, Counter, int, int]:
+    """Character counts, pair counts, Han pair total and line count of running text: Han characters of
+    ``vocab`` and the characters of ``extra`` count; any other character breaks the chain of pairs."""
+    uni: Counter = Counter()
+    pairs: Counter = Counter()
+    han_pairs = n_lines = 0
+    for line in lines:
+        n_lines += 1
+        for run in ([line] if extra else _HAN_RUN.findall(line)):
+            prev = None
+            for c in run:
+                ok = c in vocab if _is_han(c) else c in extra
+                if ok:
+                    uni[c] += 1
+                    if prev is not None:
+                        pairs[prev, c] += 1
+                        han_pairs += _is_han(prev) and _is_han(c)
+                prev = c if ok else None
+    return uni, pairs, han_pairs, n_lines
+
+
 def build_bigram_lm(out_dir: Path, name: str = "lm_zh_bigram", smoothing: float = 30.0,
-                    corpus: Iterable[Path] = (), corpus_share: float = 0.5) -> Path:
+                    corpus: Iterable[Path] = (), corpus_share: float = 0.5, extra: str = "") -> Path:
     """Write ``bigram.npz`` (``chars``: the vocabulary as one string; ``unigram`` [V] counts;
     ``pairs`` sorted ``a * V + b`` keys and their ``pair_counts``) and ``config.json``."""
     words, counts = jieba_word_counts()
@@ -78,22 +106,10 @@ def build_bigram_lm(out_dir: Path, name: str = "lm_zh_bigram", smoothing: float 
             unigram[c] += n
         for a, b in zip(w, w[1:], strict=False):
             pairs[a, b] += n
-    text_uni: Counter = Counter()
-    text_pairs: Counter = Counter()
-    text_lines = 0
-    for line in corpus_lines(corpus):
-        text_lines += 1
-        for run in _HAN_RUN.findall(line):
-            prev = None
-            for c in run:  # characters outside the vocabulary break the run
-                if c in vocab:
-                    text_uni[c] += 1
-                    if prev is not None:
-                        text_pairs[prev, c] += 1
-                prev = c if c in vocab else None
+    text_uni, text_pairs, text_han_pairs, text_lines = _text_counts(corpus_lines(corpus), vocab, extra)
     if text_pairs:
-        # scale running-text counts to corpus_share of the pair mass
-        scale = corpus_share / (1 - corpus_share) * sum(pairs.values()) / sum(text_pairs.values())
+        # scale running-text counts so that its Han pairs make corpus_share of the Han pair mass
+        scale = corpus_share / (1 - corpus_share) * sum(pairs.values()) / max(text_han_pairs, 1)
         for c, n in text_uni.items():
             unigram[c] += n * scale
         for k, n in text_pairs.items():
@@ -114,6 +130,9 @@ def build_bigram_lm(out_dir: Path, name: str = "lm_zh_bigram", smoothing: float 
     config = {"name": name, "task": "lm", "arch": "han_bigram", "file": FILE, "sha256": sha256_file(path),
               "smoothing": smoothing, "chars": v, "pairs": len(pairs)}
     if text_pairs:
-        config.update(corpus_lines=text_lines, corpus_han=sum(text_uni.values()), corpus_share=corpus_share)
+        han = sum(n for c, n in text_uni.items() if _is_han(c))
+        config.update(corpus_lines=text_lines, corpus_han=han, corpus_share=corpus_share)
+    if extra:
+        config["extra_chars"] = extra
     (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
     return path
