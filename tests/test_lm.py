@@ -133,5 +133,6 @@ def test_extra_chars_add_punctuation_and_keep_the_han_model(tmp_path):
     assert "。" not in han and "。" in punct and "：" not in punct  # only the named characters
     assert punct.log_prob("件", "。") > punct.log_prob("件", "、") + 2  # 文件。 was seen, 文件、 was not
     assert punct.log_prob("。", "然") > punct.log_prob("、", "然") + 2
-    assert punct.log_prob("它", "已") == pytest.approx(han.log_prob("它", "已"), abs=1e-6)  # Han part unchanged
+    # the Han part is unchanged
+    assert punct.log_prob("它", "已") == pytest.approx(han.log_prob("它", "已"), abs=1e-6)
     assert json.loads((tmp_path / "punct" / "config.json").read_text())["extra_chars"] == "。、"
