@@ -3,6 +3,7 @@
     .venv/bin/python bench/rec_errors.py                          # default recognizer, shared lines_zh
     .venv/bin/python bench/rec_errors.py --rec runs/rec_x --top 40
     .venv/bin/python bench/rec_errors.py --ink-margin none     # whole crops, not trimmed to their ink
+    .venv/bin/python bench/rec_errors.py --width-scale 1.25    # crops read wider: more steps per glyph
 
 Scoring is shizi.metrics (NFKC, whitespace removed, summed over the set); an edit is a substitution
 ``ref -> hyp``, a deletion ``ref -> ∅`` or an insertion ``∅ -> hyp`` from rapidfuzz's edit operations.
@@ -27,10 +28,13 @@ def main() -> None:
     ap.add_argument("--rec", help="recognition model name or folder (default: the installed default)")
     ap.add_argument("--top", type=int, default=25)
     ap.add_argument("--ink-margin", help="override the recognizer's ink_margin; 'none' reads whole crops")
+    ap.add_argument("--width-scale", type=float, help="override the recognizer's width_scale")
     args = ap.parse_args()
     reader = Reader(detector=False, recognizer=args.rec, threads=1)
     if args.ink_margin is not None:
         reader.recognizer.ink_margin = None if args.ink_margin == "none" else float(args.ink_margin)
+    if args.width_scale is not None:
+        reader.recognizer.width_scale = args.width_scale
     pairs: dict[str, list[tuple[str, str]]] = {}
     edits: Counter = Counter()
     for line in args.labels.read_text(encoding="utf-8").splitlines():
