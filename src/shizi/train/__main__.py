@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="folders or files of running Chinese text (scripts/fetch_lm_corpus.sh)")
     lm.add_argument("--corpus-share", type=float, default=0.5, help="share of pair counts from --corpus")
     lm.add_argument("--extra-chars", default="",
-                    help="characters besides Han counted in --corpus with their pairs, e.g. '。、，：；！？'")
+                    help="characters besides Han counted in --corpus with their pairs, e.g. '。、，'")
     args = p.parse_args(argv)
     if args.cmd == "det":
         det.train(args)

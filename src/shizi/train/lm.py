@@ -11,7 +11,7 @@ neighbouring Han characters, so it also knows which words follow each other (它
 their Han pairs make ``corpus_share`` of all Han pair counts.
 
 ``extra`` (``--extra-chars``) names characters besides Han that count in the running text, with their
-pairs: the Chinese punctuation 。、，：；！？ lets the decoder settle 。/、 on scans by context.
+pairs: the shipped model counts 。、， so that the decoder settles 。/、 on scans by context.
 """
 
 from __future__ import annotations
