@@ -31,7 +31,6 @@ from shizi.synth.corpus import jieba_word_counts
 
 FILE = "bigram.npz"
 TEXT_SUFFIXES = {".html", ".htm", ".xhtml", ".page", ".xml", ".txt"}
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
 _SKIPPED = re.compile(r"(?is)<(script|style)[^>]*>.*?</\1>")
 _TAG = re.compile(r"(?s)<[^>]+>")
 
@@ -80,16 +79,15 @@ def _text_counts(lines: Iterable[str], vocab: set[str], extra: str) -> tuple[Cou
     han_pairs = n_lines = 0
     for line in lines:
         n_lines += 1
-        for run in ([line] if extra else _HAN_RUN.findall(line)):
-            prev = None
-            for c in run:
-                ok = c in vocab if _is_han(c) else c in extra
-                if ok:
-                    uni[c] += 1
-                    if prev is not None:
-                        pairs[prev, c] += 1
-                        han_pairs += _is_han(prev) and _is_han(c)
-                prev = c if ok else None
+        prev = None
+        for c in line:
+            ok = c in vocab if _is_han(c) else c in extra
+            if ok:
+                uni[c] += 1
+                if prev is not None:
+                    pairs[prev, c] += 1
+                    han_pairs += _is_han(prev) and _is_han(c)
+            prev = c if ok else None
     return uni, pairs, han_pairs, n_lines
 
 
