@@ -236,12 +236,16 @@ class TextSampler:
                 piece = "".join(self.zh_words(g.randint(1, 3)))
             else:
                 piece = self.term()
-                if g.random() < 0.5:
-                    pair = g.choice(ZH_WRAPS if g.random() < 0.6 else EN_WRAPS)
+                zh_wrap = g.random() < 0.3
+                if zh_wrap or g.random() < 0.4:
+                    pair = g.choice(ZH_WRAPS if zh_wrap else EN_WRAPS)
                     piece = pair[0] + piece + pair[1]
+                if not zh_wrap and g.random() < 0.5:  # until stage 12 never: spaced Latin beside Han
+                    piece = f" {piece} "
             out.append(piece)
             n += len(piece)
             if g.random() < 0.35:
+                out[-1] = out[-1].rstrip()  # no space before punctuation
                 out.append(g.choice(ZH_PUNCT_MID + EN_PUNCT))
                 n += 1
         s = "".join(out)[:max_chars].strip()

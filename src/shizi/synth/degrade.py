@@ -67,9 +67,9 @@ def rotate(img: np.ndarray, rng: random.Random, max_deg: float = 2.0, border: in
 
 
 def small_print(img: np.ndarray, rng: random.Random, line_height: float) -> np.ndarray:
-    """Text ``line_height`` px tall shrunk to 10-16 px, then noise and JPEG at that size: small print on
+    """Text ``line_height`` px tall shrunk to 8-16 px, then noise and JPEG at that size: small print on
     a low-resolution scan or a photo of a whole page, where artefacts are as large as strokes."""
-    f = rng.uniform(10, 16) / max(line_height, 1.0)
+    f = rng.uniform(8, 16) / max(line_height, 1.0)  # 10-16 until stage 12
     if f < 1:
         h, w = img.shape[:2]
         img = cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
