@@ -10,6 +10,7 @@ import numpy as np
 from ..models import ModelInfo, load_model
 from .crops import INK_MARGIN, ink_rows
 from .lm import BigramLM, CharCorrector
+from .quotes import QuotePairer
 from .types import RecognitionResult
 
 
@@ -19,13 +20,14 @@ def ctc_greedy_decode(
     valid_steps: int | None = None,
     stride: float = 1.0,
     corrector: CharCorrector | None = None,
+    pairer: QuotePairer | None = None,
 ) -> RecognitionResult:
     """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
 
     Argmax per step, collapse repeats, drop blanks; a ``corrector`` may then swap uncertain chars for
-    runners-up at their peak step (:mod:`shizi.recognition.lm`). A char's confidence is the max
-    probability of its class over its run of steps; its x is ``(centre step + 0.5) * stride`` and its
-    span the run's extent.
+    runners-up at their peak step (:mod:`shizi.recognition.lm`) and a ``pairer`` make quotation marks
+    pair (:mod:`shizi.recognition.quotes`). A char's confidence is the max probability of its class
+    over its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
     """
     if valid_steps is not None:
         probs = probs[:valid_steps]
@@ -42,13 +44,24 @@ def ctc_greedy_decode(
     runs = [(classes[i], int(starts[i]), int(ends[i])) for i in keep]
     chars = [charset[k - 1] for k, _, _ in runs]
     confs = [float(run_max[i]) for i in keep]
+
+    def peak(i: int) -> np.ndarray:
+        _, s, t = runs[i]
+        return probs[s + int(best_p[s : t + 1].argmax())]
+
+    def replace(i: int, k: int | None) -> None:
+        if k is not None:
+            _, s, t = runs[i]
+            confs[i] = float(probs[s : t + 1, k].max())
+
     if corrector is not None and runs:
-        peaks = [probs[s + int(best_p[s : t + 1].argmax())] if c < corrector.threshold else None
-                 for (_, s, t), c in zip(runs, confs, strict=True)]
+        peaks = [peak(i) if c < corrector.threshold else None for i, c in enumerate(confs)]
         for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
-            if k is not None:
-                _, s, t = runs[i]
-                confs[i] = float(probs[s : t + 1, k].max())
+            replace(i, k)
+    if pairer is not None and runs:
+        rows = [peak(i) if pairer.needs_rows(c) else None for i, c in enumerate(chars)]
+        for i, k in enumerate(pairer.pair(chars, rows)):
+            replace(i, k)
     xs = [((s + t) / 2 + 0.5) * stride for _, s, t in runs]
     spans = [(s * stride, (t + 1) * stride) for _, s, t in runs]
     text = "".join(chars)
@@ -88,6 +101,9 @@ class CRNNRecognizer:
                 weight=float(cfg.get("lm_weight", CharCorrector.weight)),
                 threshold=float(cfg.get("lm_threshold", CharCorrector.threshold)),
             )
+
+        # quotation marks made to pair (shizi.recognition.quotes); config "pair_quotes": false turns it off
+        self.pairer = QuotePairer(self.charset) if cfg.get("pair_quotes", True) else None
 
     def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
         """Grey, trimmed to the ink band (:func:`ink_rows`), height ``self.height``, aspect times
@@ -136,7 +152,7 @@ class CRNNRecognizer:
         for row, k in enumerate(batch):
             im, scale = prepared[k]
             valid = int(math.ceil(im.shape[1] / eff_stride))
-            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride, self.corrector)
+            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride, self.corrector, self.pairer)
             inv = 1.0 / scale
             results[k] = RecognitionResult(
                 r.text,
