@@ -5,16 +5,20 @@
 #   - reads src/shizi/samples/sample.png and writes build/sample-overlay.png
 #   - with --tests: also Debian's chromium (the web-page test drives it headless with playwright) and
 #     the language model's running text (scripts/fetch_lm_corpus.sh; a test rebuilds the model from it)
-# Usage: bash scripts/setup.sh [--no-sample] [--tests]
+#   - with --train: also the Debian font packages the synthetic training data is rendered with (the
+#     recipe in the model cards; without them training silently sees fewer faces)
+# Usage: bash scripts/setup.sh [--no-sample] [--tests] [--train]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NO_SAMPLE=0
 TESTS=0
+TRAIN=0
 for arg in "$@"; do
   case "$arg" in
     --no-sample) NO_SAMPLE=1 ;;
     --tests) TESTS=1 ;;
+    --train) TRAIN=1 ;;
   esac
 done
 PY=${PYTHON:-python3}
@@ -28,6 +32,14 @@ if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2
 fi
 if [ "$TESTS" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
+fi
+if [ "$TRAIN" = 1 ]; then
+  TRAIN_FONTS=(fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai
+               fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-lxgw-wenkai fonts-droid-fallback
+               fonts-dejavu-core fonts-dejavu-extra fonts-liberation2)
+  for p in "${TRAIN_FONTS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+  done
 fi
 if [ ${#need[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -42,6 +43,17 @@ def test_synthetic_lines_are_deterministic_and_in_charset():
         img, text = ds[i]
         assert img.shape[0] == 32 and img.dtype == np.uint8 and img.shape[1] >= 8
         assert text and set(text) <= cs
+
+
+def test_font_summary_counts_the_faces_found():
+    from shizi.synth.fonts import all_faces, font_summary
+
+    faces = all_faces()
+    n_cjk = sum(f.cjk for f in faces)
+    line = font_summary()
+    assert line.startswith(f"fonts: {n_cjk} CJK faces in ")
+    assert line.endswith(f", {len(faces) - n_cjk} Latin faces")
+    assert all(Path(f.path).name in line for f in faces if f.cjk)
 
 
 def test_mixed_lines_set_english_in_a_latin_face():

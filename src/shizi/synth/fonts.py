@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import ImageFont
 
@@ -84,6 +85,16 @@ def all_faces() -> tuple[Face, ...]:
     if not any(f.cjk for f in faces):
         raise RuntimeError("no CJK font found: install fonts-noto-cjk (apt-get install fonts-noto-cjk)")
     return tuple(faces)
+
+
+def font_summary() -> str:
+    """One line naming how many faces the renderer found, for training logs: a machine without the
+    recipe's font packages (``scripts/setup.sh --train``) renders from fewer faces without failing."""
+    faces = all_faces()
+    cjk = sorted({Path(f.path).name for f in faces if f.cjk})
+    n_cjk = sum(f.cjk for f in faces)
+    return (f"fonts: {n_cjk} CJK faces in {len(cjk)} files ({', '.join(cjk)}), "
+            f"{len(faces) - n_cjk} Latin faces")
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from shizi.synth.fonts import font_summary
 from shizi.train import checkpoint
 from shizi.train.nets.recognition import build
 from shizi.train.rec_data import Encoder, LabeledLines, SynthLines, collate
@@ -127,6 +128,7 @@ def train(args) -> Path:
     meta = {"arch": args.arch, "charset": charset, "width_stride": stride, "height": 32}
 
     synth = SynthLines(args.seed, max_chars=args.max_chars)
+    print(font_summary(), flush=True)
     data: Dataset = synth
     if args.data:
         user = LabeledLines(args.data, augment=True, seed=args.seed)
