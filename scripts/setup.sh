@@ -7,6 +7,7 @@
 #     the language model's running text (scripts/fetch_lm_corpus.sh; a test rebuilds the model from it)
 #   - with --train: also the Debian font packages the synthetic training data is rendered with (the
 #     recipe in the model cards; without them training silently sees fewer faces)
+#   - with --tests or --train: Debian's English word list (wamerican) for synthetic text
 # Usage: bash scripts/setup.sh [--no-sample] [--tests] [--train]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,10 @@ if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2
 fi
 if [ "$TESTS" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
+fi
+# English words for synthetic text (tests check the text mix the recipe describes)
+if { [ "$TESTS" = 1 ] || [ "$TRAIN" = 1 ]; } && [ ! -e /usr/share/dict/words ]; then
+  need+=(wamerican)
 fi
 if [ "$TRAIN" = 1 ]; then
   TRAIN_FONTS=(fonts-noto-cjk fonts-noto-cjk-extra fonts-wqy-zenhei fonts-arphic-uming fonts-arphic-ukai

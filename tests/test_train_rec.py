@@ -56,6 +56,15 @@ def test_font_summary_counts_the_faces_found():
     assert all(Path(f.path).name in line for f in faces if f.cjk)
 
 
+def test_corpus_summary_names_the_word_lists():
+    from shizi.synth.corpus import _english_words, corpus_summary
+
+    line = corpus_summary()
+    assert line.startswith("corpus: ") and f"{len(_english_words())} English words" in line
+    # scripts/setup.sh --tests installs Debian's wamerican; without it English text has ten words
+    assert len(_english_words()) > 10_000 and "/usr/share/dict/words" in line
+
+
 def test_mixed_lines_set_english_in_a_latin_face():
     from shizi.synth.fonts import all_faces, upright_latin_faces
     from shizi.synth.lines import draw_text

@@ -68,6 +68,14 @@ def _english_words() -> list[str]:
     return ["data", "file", "system", "user", "root", "network", "server", "model", "text", "page"]
 
 
+def corpus_summary() -> str:
+    """One line naming the word lists found, for training logs: without Debian's ``wamerican``
+    (``scripts/setup.sh --train``) English text falls back to ten words without failing."""
+    en = _english_words()
+    src = "/usr/share/dict/words" if len(en) > 10 else "built-in fallback; install wamerican"
+    return f"corpus: {len(jieba_word_counts()[0])} jieba words, {len(en)} English words ({src})"
+
+
 @lru_cache(maxsize=1)
 def _han_chars() -> list[str]:
     return [c for c in build_charset() if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf"]

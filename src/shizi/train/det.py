@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
+from shizi.synth.corpus import corpus_summary
 from shizi.synth.fonts import font_summary
 from shizi.train import checkpoint
 from shizi.train.det_data import MEAN, STD, DetPages, collate
@@ -99,6 +100,7 @@ def train(args) -> Path:
         meta["stride"] = 16
     data = DetPages(args.seed, args.arch, args.size, args.crops_per_page, args.max_side)
     print(font_summary(), flush=True)
+    print(corpus_summary(), flush=True)
     end = (args.until or args.steps) * args.batch
     loader = DataLoader(data, batch_size=args.batch, sampler=range(step * args.batch, end),
                         num_workers=args.workers, collate_fn=collate, persistent_workers=args.workers > 0,

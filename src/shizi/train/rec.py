@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from shizi.synth.corpus import corpus_summary
 from shizi.synth.fonts import font_summary
 from shizi.train import checkpoint
 from shizi.train.nets.recognition import build
@@ -129,6 +130,7 @@ def train(args) -> Path:
 
     synth = SynthLines(args.seed, max_chars=args.max_chars)
     print(font_summary(), flush=True)
+    print(corpus_summary(), flush=True)
     data: Dataset = synth
     if args.data:
         user = LabeledLines(args.data, augment=True, seed=args.seed)
