@@ -4,6 +4,7 @@ the CTPN line builder. CPU only, a few seconds each."""
 from __future__ import annotations
 
 import argparse
+import json
 import random
 
 import numpy as np
@@ -145,6 +146,14 @@ def test_export_and_runtime(tmp_path, arch):
     img[100:130, 50:400] = 0
     d = det.detect(img)
     assert len(d.polygons) == len(d.scores)
+
+    # a re-export keeps a hand-tuned long side and name, and takes the normalisation from the weights
+    cfg_path = tmp_path / f"det_{arch}" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg_path.write_text(json.dumps({**cfg, "name": "mine", "max_side": 960, "mean": [0.0, 0.0, 0.0]}))
+    export_detector(tmp_path / "run" / "weights.pt", tmp_path / f"det_{arch}")
+    again = json.loads(cfg_path.read_text())
+    assert (again["name"], again["max_side"], again["mean"]) == ("mine", 960, meta["mean"])
 
 
 def _line_proposals(x0, x1, top, h, slope=0.0, step=16):

@@ -207,6 +207,18 @@ def test_training_resumes_exactly_and_exports_matching_onnx(tmp_path):
     out = rec.recognize([crop])
     assert len(out) == 1 and isinstance(out[0].text, str)
 
+    # re-exporting into a model folder refreshes what comes from the weights and keeps what was filled
+    # in by hand (a shipped model's name, default flag, metrics, language model)
+    cfg.update(name="my_rec", default=True, metrics={"lines_zh_cer": 0.5}, lm="lm_zh_bigram",
+               sha256="stale", trained_steps=0)
+    (folder / "config.json").write_text(json.dumps(cfg))
+    export_recognizer(tmp_path / "a" / "weights.pt", folder)
+    again = json.loads((folder / "config.json").read_text())
+    assert {k: again[k] for k in ("name", "default", "metrics", "lm")} == {
+        "name": "my_rec", "default": True, "metrics": {"lines_zh_cer": 0.5}, "lm": "lm_zh_bigram"}
+    assert again["trained_steps"] == 4
+    read_model_folder(folder).verify()  # the hash is the new file's
+
 
 def test_loss_decreases_on_a_users_crops(tmp_path):
     """Fine-tuning on a handful of crops: the CTC loss must fall within a few dozen steps."""

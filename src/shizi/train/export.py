@@ -56,11 +56,19 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
         "sha256": sha256(onnx_path), "height": 32, "width_stride": w["width_stride"],
         "charset": "charset.txt", "mean": 0.5, "std": 0.5, "trained_steps": w["step"],
     }
-    old = out_dir / "config.json"
-    if old.exists():  # keep hand-filled keys (default flag, metrics)
-        config = {**json.loads(old.read_text()), **config}
-    old.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
+    write_config(out_dir, config, from_weights=set(config) - {"name"})
     return onnx_path
+
+
+def write_config(out_dir: Path, config: dict, from_weights: set[str]) -> None:
+    """Write ``out_dir/config.json``. Re-exporting into a model folder refreshes only the keys that
+    come from the weights (``from_weights``: file, hash, network shape, steps); what was filled in
+    or tuned by hand there (name, default flag, metrics, language model, post-processing) stays."""
+    path = out_dir / "config.json"
+    if path.exists():
+        kept = json.loads(path.read_text())
+        config = {**kept, **{k: v for k, v in config.items() if k in from_weights or k not in kept}}
+    path.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
 
 
 def quantize_int8(net: torch.nn.Module, onnx_path: Path, min_agreement: float = 0.95) -> float:
@@ -154,9 +162,6 @@ def export_detector(weights: Path, out_dir: Path, name: str | None = None) -> Pa
     }
     if ctpn:
         config.update(anchor_heights=w["anchor_heights"], stride=w["stride"])
-    old = out_dir / "config.json"
-    if old.exists():  # keep hand-filled keys (default flag, metrics, tuned post-processing)
-        keep = json.loads(old.read_text())
-        config = {**config, **{k: v for k, v in keep.items() if k not in ("sha256", "trained_steps", "onnx")}}
-    old.write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
+    network = {"onnx", "sha256", "trained_steps", "arch", "mean", "std", "anchor_heights", "stride"}
+    write_config(out_dir, config, from_weights=network)  # max_side and post-processing may be tuned
     return onnx_path
