@@ -7,12 +7,14 @@
     .venv/bin/python bench/rec_settings.py --margins 0.2 --side-pads 0 0.25 0.5 0.75 --det ctpn
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --rec runs/rec_x/model
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --lm-weights 0.3 --quotes on off
+    .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --lm-weights 0.3 --lexicon on off
 
 Each page is read by the detector (default: the installed default); its lines are matched to the
 page's true line quads (IoU >= 0.5) and the recognizer reads the detector's crops once per setting:
 crop ``side_pad`` (:func:`shizi.recognition.crops.crop_line`) times ``ink_margin`` (``none`` keeps
 whole crops) times ``width_scale`` times language-model weight (0: none) and threshold
-(:mod:`shizi.recognition.lm`) times quote pairing on or off (:mod:`shizi.recognition.quotes`).
+(:mod:`shizi.recognition.lm`) times quote pairing on or off (:mod:`shizi.recognition.quotes`) times
+Latin word correction on or off (:mod:`shizi.recognition.lexicon`).
 Printed: line CER of the matched lines per setting (shizi.metrics scoring) and the recognizer's
 seconds for all of them. Needs the ``train`` extra (the page renderer).
 """
@@ -28,6 +30,7 @@ from shizi import metrics as M
 from shizi.models import load_model
 from shizi.reader import Reader
 from shizi.recognition.crops import SIDE_PAD
+from shizi.recognition.lexicon import Lexicon, WordCorrector
 from shizi.recognition.lm import BigramLM, CharCorrector
 from shizi.recognition.quotes import QuotePairer
 from shizi.synth.pages import render_page
@@ -45,14 +48,19 @@ def main() -> None:
     ap.add_argument("--lm-weights", nargs="+", type=float, default=[0.0])
     ap.add_argument("--lm-thresholds", nargs="+", type=float, default=[0.9])
     ap.add_argument("--quotes", nargs="+", choices=["on", "off"], default=["on"], help="quote pairing")
+    ap.add_argument("--lexicon", nargs="+", choices=["on", "off"], default=["on"],
+                    help="Latin word correction")
     ap.add_argument("--lm", default="lm_zh_bigram", help="language model name or folder")
+    ap.add_argument("--lexicon-model", default="lex_en", help="word list name or folder")
     args = ap.parse_args()
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1)
     rec = reader.recognizer
     lm = BigramLM(load_model(args.lm, task="lm"))
+    words = WordCorrector(Lexicon(load_model(args.lexicon_model, task="lm")), rec.charset)
     settings = list(itertools.product(args.side_pads,
                                       [None if m == "none" else float(m) for m in args.margins],
-                                      args.width_scales, args.lm_weights, args.lm_thresholds, args.quotes))
+                                      args.width_scales, args.lm_weights, args.lm_thresholds, args.quotes,
+                                      args.lexicon))
     pairs: dict[tuple, list[tuple[str, str]]] = {s: [] for s in settings}
     seconds = dict.fromkeys(settings, 0.0)
     for i in range(args.pages):
@@ -62,14 +70,16 @@ def main() -> None:
         crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad)[0] for a, _, _ in matches]
                  for pad in args.side_pads}
         for s in settings:
-            pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes = s
+            pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes, lexicon = s
             rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
             rec.pairer = QuotePairer(rec.charset) if quotes == "on" else None
+            rec.words = words if lexicon == "on" else None
             t0 = time.perf_counter()
             out = rec.recognize(crops[pad])
             seconds[s] += time.perf_counter() - t0
             pairs[s] += [(page.texts[b], r.text) for (_, b, _), r in zip(matches, out, strict=True)]
-    names = {s: "side_pad={} margin={} scale={} lm={} threshold={} quotes={}".format(*s) for s in settings}
+    names = {s: "side_pad={} margin={} scale={} lm={} threshold={} quotes={} lexicon={}".format(*s)
+             for s in settings}
     report = {names[s]: {**M.cer(pairs[s]).to_dict(), "seconds": round(seconds[s], 2)} for s in settings}
     best = min(report, key=lambda k: report[k]["cer"])
     print(json.dumps({"pages": args.pages, "seed": args.seed, "best": best, **report}, indent=1))

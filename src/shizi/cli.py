@@ -54,7 +54,8 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--rec", metavar="NAME", help="recognition model name or folder (default: installed default)"
     )
-    p.add_argument("--no-lm", action="store_true", help="decode without the recognizer's language model")
+    p.add_argument("--no-lm", action="store_true",
+                   help="decode without the recognizer's language models (Han bigram, Latin word list)")
     p.add_argument(
         "--overlay",
         metavar="PNG",
@@ -316,7 +317,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--det", metavar="NAME", help="detection model name or folder")
     p.add_argument("--rec", metavar="NAME", help="recognition model name or folder")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: 1)")
-    p.add_argument("--no-lm", action="store_true", help="decode without the recognizer's language model")
+    p.add_argument("--no-lm", action="store_true",
+                   help="decode without the recognizer's language models (Han bigram, Latin word list)")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_eval)

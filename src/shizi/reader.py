@@ -37,7 +37,8 @@ class Reader:
     folder path, or an object implementing the stage. ``detector=False`` makes a line-only reader
     (``read(..., mode="line")``). ``threads`` sets onnxruntime intra-op threads per model (default 1:
     predictable, and parallelism across pages/files is done by ``read_many``). ``lm=False`` turns off
-    the language model that a loaded recognizer's config names (:mod:`shizi.recognition.lm`).
+    the language models that a loaded recognizer's config names (:mod:`shizi.recognition.lm`,
+    :mod:`shizi.recognition.lexicon`).
 
     Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
     """

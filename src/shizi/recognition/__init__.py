@@ -25,7 +25,7 @@ def load_recognizer(
     name_or_path: str | Path | None = None, *, threads: int = 1, batch_size: int = 16, lm: bool = True
 ) -> Recognizer:
     """Load a recognition model from the registry (default when None); ``lm=False`` decodes without
-    the language model its config names."""
+    the language models its config names (Han bigram model, Latin word list)."""
     info = load_model(name_or_path, task="recognition")
     return CRNNRecognizer(info, threads=threads, batch_size=batch_size, lm=lm)
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..models import ModelInfo, load_model
 from .crops import INK_MARGIN, ink_rows
+from .lexicon import Lexicon, WordCorrector
 from .lm import BigramLM, CharCorrector
 from .quotes import QuotePairer
 from .types import RecognitionResult
@@ -21,12 +22,14 @@ def ctc_greedy_decode(
     stride: float = 1.0,
     corrector: CharCorrector | None = None,
     pairer: QuotePairer | None = None,
+    words: WordCorrector | None = None,
 ) -> RecognitionResult:
     """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
 
     Argmax per step, collapse repeats, drop blanks; a ``corrector`` may then swap uncertain chars for
-    runners-up at their peak step (:mod:`shizi.recognition.lm`) and a ``pairer`` make quotation marks
-    pair (:mod:`shizi.recognition.quotes`). A char's confidence is the max probability of its class
+    runners-up at their peak step (:mod:`shizi.recognition.lm`), ``words`` settle uncertain letters of
+    unknown Latin words (:mod:`shizi.recognition.lexicon`) and a ``pairer`` make quotation marks pair
+    (:mod:`shizi.recognition.quotes`). A char's confidence is the max probability of its class
     over its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
     """
     if valid_steps is not None:
@@ -58,6 +61,10 @@ def ctc_greedy_decode(
         peaks = [peak(i) if c < corrector.threshold else None for i, c in enumerate(confs)]
         for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
             replace(i, k)
+    if words is not None and runs:
+        rows = [peak(i) if c < words.threshold else None for i, c in enumerate(confs)]
+        for i, k in enumerate(words.correct(chars, confs, rows)):
+            replace(i, k)
     if pairer is not None and runs:
         rows = [peak(i) if pairer.needs_rows(c) else None for i, c in enumerate(chars)]
         for i, k in enumerate(pairer.pair(chars, rows)):
@@ -72,8 +79,10 @@ def ctc_greedy_decode(
 class CRNNRecognizer:
     """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1]).
 
-    When the model's config names a language model (``"lm"``, with ``lm_weight`` and ``lm_threshold``)
-    and ``lm`` is true, uncertain Han characters are settled by it (:mod:`shizi.recognition.lm`)."""
+    When ``lm`` is true, the language models the model's config names settle uncertain characters:
+    ``"lm"`` (with ``lm_weight`` and ``lm_threshold``) Han ones (:mod:`shizi.recognition.lm`),
+    ``"lexicon"`` (with ``lexicon_threshold``) the letters of Latin words
+    (:mod:`shizi.recognition.lexicon`)."""
 
     def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True) -> None:
         cfg = info.config
@@ -100,6 +109,13 @@ class CRNNRecognizer:
                 BigramLM(load_model(cfg["lm"], task="lm")),
                 weight=float(cfg.get("lm_weight", CharCorrector.weight)),
                 threshold=float(cfg.get("lm_threshold", CharCorrector.threshold)),
+            )
+        self.words: WordCorrector | None = None
+        if lm and cfg.get("lexicon"):
+            self.words = WordCorrector(
+                Lexicon(load_model(cfg["lexicon"], task="lm")),
+                self.charset,
+                threshold=float(cfg.get("lexicon_threshold", WordCorrector.threshold)),
             )
 
         # quotation marks made to pair (shizi.recognition.quotes); config "pair_quotes": false turns it off
@@ -152,7 +168,9 @@ class CRNNRecognizer:
         for row, k in enumerate(batch):
             im, scale = prepared[k]
             valid = int(math.ceil(im.shape[1] / eff_stride))
-            r = ctc_greedy_decode(probs[row], self.charset, valid, eff_stride, self.corrector, self.pairer)
+            r = ctc_greedy_decode(
+                probs[row], self.charset, valid, eff_stride, self.corrector, self.pairer, self.words
+            )
             inv = 1.0 / scale
             results[k] = RecognitionResult(
                 r.text,

@@ -1,4 +1,4 @@
-"""``python -m shizi.train rec|export-rec|det|export-det|lm ...``: one entry point for training and export."""
+"""``python -m shizi.train rec|export-rec|det|export-det|lm|lexicon ...``: training and export."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     lm.add_argument("--corpus-share", type=float, default=0.5, help="share of pair counts from --corpus")
     lm.add_argument("--extra-chars", default="",
                     help="characters besides Han counted in --corpus with their pairs, e.g. '。、，'")
+    lx = sub.add_parser("lexicon", help="build the Latin word list (word lists, running text)")
+    lx.add_argument("out", type=Path)
+    lx.add_argument("--corpus", type=Path, nargs="*", default=[],
+                    help="folders or files of running text whose Latin words are added")
+    lx.add_argument("--words", type=Path, nargs="*", default=[],
+                    help="word lists, one word per line (e.g. /usr/share/dict/words)")
+    lx.add_argument("--min-count", type=int, default=2, help="times a --corpus word must occur")
     args = p.parse_args(argv)
     if args.cmd == "det":
         det.train(args)
@@ -47,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(build_bigram_lm(args.out, corpus=args.corpus, corpus_share=args.corpus_share,
                               extra=args.extra_chars))
+    elif args.cmd == "lexicon":
+        from shizi.train.lm import build_lexicon
+
+        print(build_lexicon(args.out, corpus=args.corpus, word_lists=args.words, min_count=args.min_count))
     elif args.cmd == "export-rec":
         from shizi.train.export import export_recognizer
 

@@ -1,7 +1,10 @@
-"""Build the Han-character bigram model that the recognizer's decoder consults (shizi.recognition.lm).
+"""Build the language models the recognizer's decoder consults: the Han-character bigram model
+(shizi.recognition.lm) and the Latin word list (shizi.recognition.lexicon).
 
     bash scripts/fetch_lm_corpus.sh                          # once: Debian help texts into data/lm_corpus
     python -m shizi.train lm src/shizi/models/lm_zh_bigram --corpus data/lm_corpus
+    python -m shizi.train lexicon src/shizi/models/lex_en --corpus data/lm_corpus \
+        --words /usr/share/dict/words
 
 Two sources. jieba's word list: every Han word adds its frequency to each of its characters and to
 each pair of neighbouring characters inside it, so the model knows which characters form words.
@@ -30,6 +33,8 @@ from shizi.models import sha256_file
 from shizi.synth.corpus import jieba_word_counts
 
 FILE = "bigram.npz"
+LEXICON_FILE = "words.txt.gz"
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 TEXT_SUFFIXES = {".html", ".htm", ".xhtml", ".page", ".xml", ".txt"}
 _SKIPPED = re.compile(r"(?is)<(script|style)[^>]*>.*?</\1>")
 _TAG = re.compile(r"(?s)<[^>]+>")
@@ -132,5 +137,34 @@ def build_bigram_lm(out_dir: Path, name: str = "lm_zh_bigram", smoothing: float 
         config.update(corpus_lines=text_lines, corpus_han=han, corpus_share=corpus_share)
     if extra:
         config["extra_chars"] = extra
+    (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
+    return path
+
+
+def build_lexicon(out_dir: Path, name: str = "lex_en", corpus: Iterable[Path] = (),
+                  word_lists: Iterable[Path] = (), min_count: int = 2, min_len: int = 2) -> Path:
+    """Write ``words.txt.gz`` (sorted, one per line) and ``config.json``: the Latin words (a letter, then
+    letters or digits, at least ``min_len`` long) of ``word_lists`` (one word per line; entries with
+    other characters, such as possessives, are skipped) and those found at least ``min_count`` times
+    in the running text of ``corpus`` (names of commands, keys and programs: Ctrl, xterm, F1)."""
+    counts: Counter = Counter()
+    for line in corpus_lines(corpus):
+        counts.update(_LATIN_WORD.findall(line))
+    words = {w for w, n in counts.items() if n >= min_count and len(w) >= min_len}
+    listed = 0
+    for path in word_lists:
+        for w in Path(path).read_text(encoding="utf-8", errors="ignore").split():
+            if len(w) >= min_len and _LATIN_WORD.fullmatch(w):
+                words.add(w)
+                listed += 1
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / LEXICON_FILE
+    # mtime 0: the same words give the same bytes, hence the same sha256
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as f:
+        f.write("\n".join(sorted(words)).encode("utf-8"))
+    config = {"name": name, "task": "lm", "arch": "latin_lexicon", "file": LEXICON_FILE,
+              "sha256": sha256_file(path), "words": len(words), "listed_words": listed,
+              "corpus_words": sum(n >= min_count for n in counts.values()), "min_count": min_count}
     (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
     return path
