@@ -151,6 +151,7 @@ def build_lexicon(out_dir: Path, name: str = "lex_en", corpus: Iterable[Path] = 
     for line in corpus_lines(corpus):
         counts.update(_LATIN_WORD.findall(line))
     words = {w for w, n in counts.items() if n >= min_count and len(w) >= min_len}
+    from_corpus = len(words)
     listed = 0
     for path in word_lists:
         for w in Path(path).read_text(encoding="utf-8", errors="ignore").split():
@@ -165,6 +166,6 @@ def build_lexicon(out_dir: Path, name: str = "lex_en", corpus: Iterable[Path] = 
         f.write("\n".join(sorted(words)).encode("utf-8"))
     config = {"name": name, "task": "lm", "arch": "latin_lexicon", "file": LEXICON_FILE,
               "sha256": sha256_file(path), "words": len(words), "listed_words": listed,
-              "corpus_words": sum(n >= min_count for n in counts.values()), "min_count": min_count}
+              "corpus_words": from_corpus, "min_count": min_count}
     (out_dir / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n")
     return path
