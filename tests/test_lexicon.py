@@ -57,7 +57,16 @@ def test_uncertain_letters_are_settled_by_the_word_they_spell(tmp_path):
     assert _decode("AI1", {2: {"1": 0.5, "I": 0.4}}, words) == "AI1"
     # a confident char is not revisited; neither is a known word nor a token below min_len
     assert _decode("Ctr!", {3: {"!": 0.95, "l": 0.04}}, words) == "Ctr!"
+    # (decoded, a read char is its step's argmax, so a known token would win anyway; called directly
+    # with a row that favours another word, a known token is still not looked at)
     words_set = WordCorrector(_lexicon(tmp_path, ["Ctrl", "set", "sat"]), CHARSET)
+    row = np.full(len(CHARSET) + 1, 1e-5, np.float32)
+    row[CHARSET.index("e") + 1], row[CHARSET.index("a") + 1] = 0.3, 0.6
+    chars = list("set")
+    assert words_set.correct(chars, [0.99, 0.3, 0.99], [None, row, None]) == [None, None, None]
+    assert chars == list("set")
+    chars = list("sst")  # unknown: the same row makes it "sat"
+    assert words_set.correct(chars, [0.99, 0.3, 0.99], [None, row, None])[1] == CHARSET.index("a") + 1
     assert _decode("set", {1: {"e": 0.5, "a": 0.45}}, words_set) == "set"
     short = WordCorrector(_lexicon(tmp_path, ["Al"]), CHARSET)
     assert _decode("Aa", {1: {"a": 0.5, "l": 0.45}}, short) == "Aa"

@@ -62,7 +62,8 @@ def ctc_greedy_decode(
         for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
             replace(i, k)
     if words is not None and runs:
-        rows = [peak(i) if c < words.threshold else None for i, c in enumerate(confs)]
+        rows = [peak(i) if c < words.threshold and words.needs_row(ch) else None
+                for i, (ch, c) in enumerate(zip(chars, confs, strict=True))]
         for i, k in enumerate(words.correct(chars, confs, rows)):
             replace(i, k)
     if pairer is not None and runs:

@@ -68,12 +68,16 @@ class WordCorrector:
         self._cls = {c: i + 1 for i, c in enumerate(self.charset)}  # class index (blank = 0)
         self._latin = np.array(sorted(self._cls[c] for c in LATIN if c in self._cls), dtype=np.int64)
 
+    def needs_row(self, ch: str) -> bool:
+        """Whether :meth:`correct` reads the probability row of ``ch`` (when it is uncertain)."""
+        return ch in LATIN or ch in L_LIKE
+
     def correct(
         self, chars: list[str], confs: list[float], rows: list[np.ndarray | None]
     ) -> list[int | None]:
         """For each char, the class index to use instead, or None to keep it. ``rows[i]`` is char
-        ``i``'s peak-step probability row, needed where ``confs[i] < threshold``; ``chars`` is
-        updated in place."""
+        ``i``'s peak-step probability row, needed where ``confs[i] < threshold`` and
+        :meth:`needs_row`; ``chars`` is updated in place."""
         out: list[int | None] = [None] * len(chars)
         if not len(self._latin):
             return out
