@@ -8,13 +8,15 @@
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --rec runs/rec_x/model
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --lm-weights 0.3 --quotes on off
     .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --lm-weights 0.3 --lexicon on off
+    .venv/bin/python bench/rec_settings.py --margins 0.2 --width-scales 1.05 --rereads none 1.2 0.9,1.2
 
 Each page is read by the detector (default: the installed default); its lines are matched to the
 page's true line quads (IoU >= 0.5) and the recognizer reads the detector's crops once per setting:
 crop ``side_pad`` (:func:`shizi.recognition.crops.crop_line`) times ``ink_margin`` (``none`` keeps
 whole crops) times ``width_scale`` times language-model weight (0: none) and threshold
 (:mod:`shizi.recognition.lm`) times quote pairing on or off (:mod:`shizi.recognition.quotes`) times
-Latin word correction on or off (:mod:`shizi.recognition.lexicon`).
+Latin word correction on or off (:mod:`shizi.recognition.lexicon`) times re-reading of unsure lines
+(``reread_scales``, ``none`` or comma-separated, and ``reread_threshold``; :mod:`shizi.recognition.crnn`).
 Printed: line CER of the matched lines per setting (shizi.metrics scoring) and the recognizer's
 seconds for all of them. Needs the ``train`` extra (the page renderer).
 """
@@ -50,6 +52,9 @@ def main() -> None:
     ap.add_argument("--quotes", nargs="+", choices=["on", "off"], default=["on"], help="quote pairing")
     ap.add_argument("--lexicon", nargs="+", choices=["on", "off"], default=["on"],
                     help="Latin word correction")
+    ap.add_argument("--rereads", nargs="+", default=["none"],
+                    help="reread_scales to try: none, or comma-separated widths such as 1.2 or 0.9,1.2")
+    ap.add_argument("--reread-thresholds", nargs="+", type=float, default=[0.7])
     ap.add_argument("--lm", default="lm_zh_bigram", help="language model name or folder")
     ap.add_argument("--lexicon-model", default="lex_en", help="word list name or folder")
     args = ap.parse_args()
@@ -60,7 +65,7 @@ def main() -> None:
     settings = list(itertools.product(args.side_pads,
                                       [None if m == "none" else float(m) for m in args.margins],
                                       args.width_scales, args.lm_weights, args.lm_thresholds, args.quotes,
-                                      args.lexicon))
+                                      args.lexicon, args.rereads, args.reread_thresholds))
     pairs: dict[tuple, list[tuple[str, str]]] = {s: [] for s in settings}
     seconds = dict.fromkeys(settings, 0.0)
     for i in range(args.pages):
@@ -70,7 +75,9 @@ def main() -> None:
         crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad)[0] for a, _, _ in matches]
                  for pad in args.side_pads}
         for s in settings:
-            pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes, lexicon = s
+            pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes, lexicon, reread, unsure = s
+            rec.reread_threshold = unsure
+            rec.reread_scales = [] if reread == "none" else [float(x) for x in reread.split(",")]
             rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
             rec.pairer = QuotePairer(rec.charset) if quotes == "on" else None
             rec.words = words if lexicon == "on" else None
@@ -78,7 +85,8 @@ def main() -> None:
             out = rec.recognize(crops[pad])
             seconds[s] += time.perf_counter() - t0
             pairs[s] += [(page.texts[b], r.text) for (_, b, _), r in zip(matches, out, strict=True)]
-    names = {s: "side_pad={} margin={} scale={} lm={} threshold={} quotes={} lexicon={}".format(*s)
+    names = {s: ("side_pad={} margin={} scale={} lm={} threshold={} quotes={} lexicon={} reread={} "
+                 "reread_threshold={}").format(*s)
              for s in settings}
     report = {names[s]: {**M.cer(pairs[s]).to_dict(), "seconds": round(seconds[s], 2)} for s in settings}
     best = min(report, key=lambda k: report[k]["cer"])

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from ..models import load_model
-from .crnn import CRNNRecognizer, ctc_greedy_decode
+from .crnn import CRNNRecognizer
 from .crops import crop_line, rectify_quad
+from .ctc import ctc_greedy_decode, ctc_log_likelihoods
 from .types import RecognitionResult
 
 
@@ -35,6 +36,7 @@ __all__ = [
     "Recognizer",
     "CRNNRecognizer",
     "ctc_greedy_decode",
+    "ctc_log_likelihoods",
     "load_recognizer",
     "crop_line",
     "rectify_quad",

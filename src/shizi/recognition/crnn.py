@@ -1,4 +1,4 @@
-"""CRNN/CTC recognizer runtime: preprocessing, width batching, greedy CTC decoding."""
+"""CRNN/CTC recognizer runtime: preprocessing, width batching, decoding, re-reading unsure lines."""
 
 from __future__ import annotations
 
@@ -9,72 +9,11 @@ import numpy as np
 
 from ..models import ModelInfo, load_model
 from .crops import INK_MARGIN, ink_rows
+from .ctc import ctc_greedy_decode, ctc_log_likelihoods
 from .lexicon import Lexicon, WordCorrector
 from .lm import BigramLM, CharCorrector
 from .quotes import QuotePairer
 from .types import RecognitionResult
-
-
-def ctc_greedy_decode(
-    probs: np.ndarray,
-    charset: list[str],
-    valid_steps: int | None = None,
-    stride: float = 1.0,
-    corrector: CharCorrector | None = None,
-    pairer: QuotePairer | None = None,
-    words: WordCorrector | None = None,
-) -> RecognitionResult:
-    """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
-
-    Argmax per step, collapse repeats, drop blanks; a ``corrector`` may then swap uncertain chars for
-    runners-up at their peak step (:mod:`shizi.recognition.lm`), ``words`` settle uncertain letters of
-    unknown Latin words (:mod:`shizi.recognition.lexicon`) and a ``pairer`` make quotation marks pair
-    (:mod:`shizi.recognition.quotes`). A char's confidence is the max probability of its class
-    over its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
-    """
-    if valid_steps is not None:
-        probs = probs[:valid_steps]
-    if len(probs) == 0:
-        return RecognitionResult("", 0.0)
-    best = probs.argmax(axis=1)
-    best_p = probs[np.arange(len(best)), best]
-    # runs of equal argmax: (class, first step, last step), blanks and unknown classes dropped
-    starts = np.flatnonzero(np.diff(best, prepend=-1))
-    ends = np.append(starts[1:], len(best)) - 1
-    run_max = np.maximum.reduceat(best_p, starts)
-    classes = best[starts].tolist()
-    keep = [i for i, k in enumerate(classes) if k != 0 and k - 1 < len(charset)]
-    runs = [(classes[i], int(starts[i]), int(ends[i])) for i in keep]
-    chars = [charset[k - 1] for k, _, _ in runs]
-    confs = [float(run_max[i]) for i in keep]
-
-    def peak(i: int) -> np.ndarray:
-        _, s, t = runs[i]
-        return probs[s + int(best_p[s : t + 1].argmax())]
-
-    def replace(i: int, k: int | None) -> None:
-        if k is not None:
-            _, s, t = runs[i]
-            confs[i] = float(probs[s : t + 1, k].max())
-
-    if corrector is not None and runs:
-        peaks = [peak(i) if c < corrector.threshold else None for i, c in enumerate(confs)]
-        for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
-            replace(i, k)
-    if words is not None and runs:
-        rows = [peak(i) if c < words.threshold and words.needs_row(ch) else None
-                for i, (ch, c) in enumerate(zip(chars, confs, strict=True))]
-        for i, k in enumerate(words.correct(chars, confs, rows)):
-            replace(i, k)
-    if pairer is not None and runs:
-        rows = [peak(i) if pairer.needs_rows(c) else None for i, c in enumerate(chars)]
-        for i, k in enumerate(pairer.pair(chars, rows)):
-            replace(i, k)
-    xs = [((s + t) / 2 + 0.5) * stride for _, s, t in runs]
-    spans = [(s * stride, (t + 1) * stride) for _, s, t in runs]
-    text = "".join(chars)
-    conf = float(np.mean(confs)) if confs else 0.0
-    return RecognitionResult(text, conf, confs, xs, spans)
 
 
 class CRNNRecognizer:
@@ -83,7 +22,13 @@ class CRNNRecognizer:
     When ``lm`` is true, the language models the model's config names settle uncertain characters:
     ``"lm"`` (with ``lm_weight`` and ``lm_threshold``) Han ones (:mod:`shizi.recognition.lm`),
     ``"lexicon"`` (with ``lexicon_threshold``) the letters of Latin words
-    (:mod:`shizi.recognition.lexicon`)."""
+    (:mod:`shizi.recognition.lexicon`).
+
+    A line with a character less sure than ``reread_threshold`` is read again at each of
+    ``reread_scales`` (widths relative to the crop's aspect, as ``width_scale``); among the texts the
+    readings give, the one with the highest CTC likelihood summed over all the readings (each per time
+    step) wins. Different widths fail on different glyphs, and a wrong reading is rarely likely under
+    the others."""
 
     def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True) -> None:
         cfg = info.config
@@ -104,6 +49,8 @@ class CRNNRecognizer:
         self.ink_margin = None if margin is None else float(margin)
         # crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
         self.width_scale = float(cfg.get("width_scale", 1.0))
+        self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])]
+        self.reread_threshold = float(cfg.get("reread_threshold", 0.7))
         self.corrector: CharCorrector | None = None
         if lm and cfg.get("lm"):
             self.corrector = CharCorrector(
@@ -122,27 +69,63 @@ class CRNNRecognizer:
         # quotation marks made to pair (shizi.recognition.quotes); config "pair_quotes": false turns it off
         self.pairer = QuotePairer(self.charset) if cfg.get("pair_quotes", True) else None
 
-    def _prepare(self, crop: np.ndarray) -> tuple[np.ndarray, float]:
-        """Grey, trimmed to the ink band (:func:`ink_rows`), height ``self.height``, aspect times
-        ``width_scale`` (capped at ``max_width``); returns (image, x scale)."""
+    def _grey_band(self, crop: np.ndarray) -> np.ndarray:
+        """Grey, trimmed to the ink band (:func:`ink_rows`) when ``ink_margin`` is set."""
         g = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[:, :, :3]), cv2.COLOR_RGB2GRAY)
         if self.ink_margin is not None:
             top, bottom = ink_rows(g, self.ink_margin)
             g = g[top:bottom]
+        return g
+
+    def _resize(self, g: np.ndarray, width_scale: float) -> tuple[np.ndarray, float]:
+        """Height ``self.height``, aspect times ``width_scale`` (capped at ``max_width``); returns
+        (image, x scale)."""
         h, w = g.shape[:2]
-        nw = int(round(w * self.height / max(h, 1) * self.width_scale))
+        nw = int(round(w * self.height / max(h, 1) * width_scale))
         nw = min(max(nw, self.min_width), self.max_width)
         interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
         r = cv2.resize(g, (nw, self.height), interpolation=interp)
         return r, nw / max(w, 1)
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
-        """Recognise line crops; batches are formed by sorted width so padding stays small."""
+        """Recognise line crops (unsure lines read again at ``reread_scales``)."""
         if not crops:
             return []
-        prepared = [self._prepare(c) for c in crops]
-        order = sorted(range(len(crops)), key=lambda i: prepared[i][0].shape[1])
-        results: list[RecognitionResult | None] = [None] * len(crops)
+        greys = [self._grey_band(c) for c in crops]
+        reads = self._read([self._resize(g, self.width_scale) for g in greys])
+        results = [r for r, _ in reads]
+        unsure = [i for i, r in enumerate(results)
+                  if self.reread_scales and min(r.char_confidences, default=1.0) < self.reread_threshold]
+        if unsure:
+            again = [self._read([self._resize(greys[i], s) for i in unsure]) for s in self.reread_scales]
+            readings = [[reads[i]] + [a[j] for a in again] for j, i in enumerate(unsure)]
+            for i, r in zip(unsure, self._agree(readings), strict=True):
+                results[i] = r
+        return results
+
+    def _agree(self, lines: list[list[tuple[RecognitionResult, np.ndarray]]]) -> list[RecognitionResult]:
+        """For each line's readings, the reading whose text is most likely under all of them together
+        (sum over readings of the CTC log-likelihood per time step); one likelihood pass for all lines."""
+        index = {c: k + 1 for k, c in enumerate(self.charset)}
+        texts = [list(dict.fromkeys(r.text for r, _ in readings)) for readings in lines]
+        items = [(p, [index[c] for c in t]) for readings, ts in zip(lines, texts, strict=True) if len(ts) > 1
+                 for t in ts for _, p in readings]
+        ll = iter(ctc_log_likelihoods(items).tolist())
+        chosen = []
+        for readings, ts in zip(lines, texts, strict=True):
+            if len(ts) > 1:
+                score = [sum(next(ll) / max(len(p), 1) for _, p in readings) for _ in ts]
+                best = ts[int(np.argmax(score))]
+                chosen.append(next(r for r, _ in readings if r.text == best))
+            else:
+                chosen.append(readings[0][0])
+        return chosen
+
+    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
+        """Run the model on resized crops; batches are formed by sorted width so padding stays small.
+        Returns each crop's decoded result (x in crop pixels) and its probabilities ``[T, C+1]``."""
+        order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
+        out: list = [None] * len(prepared)
         i = 0
         while i < len(order):
             j = i + 1
@@ -151,12 +134,11 @@ class CRNNRecognizer:
                 if (j - i + 1) * wmax * self.height > self.max_batch_pixels:
                     break
                 j += 1
-            batch = order[i:j]
-            self._run_batch(batch, prepared, results)
+            self._run_batch(order[i:j], prepared, out)
             i = j
-        return results  # type: ignore[return-value]
+        return out
 
-    def _run_batch(self, batch: list[int], prepared, results) -> None:
+    def _run_batch(self, batch: list[int], prepared, out) -> None:
         wmax = max(prepared[k][0].shape[1] for k in batch)
         wpad = int(math.ceil(wmax / self.stride)) * self.stride
         x = np.ones((len(batch), 1, self.height, wpad), dtype=np.float32)
@@ -169,14 +151,16 @@ class CRNNRecognizer:
         for row, k in enumerate(batch):
             im, scale = prepared[k]
             valid = int(math.ceil(im.shape[1] / eff_stride))
-            r = ctc_greedy_decode(
-                probs[row], self.charset, valid, eff_stride, self.corrector, self.pairer, self.words
-            )
+            p = probs[row, :valid]
+            r = ctc_greedy_decode(p, self.charset, None, eff_stride, self.corrector, self.pairer, self.words)
             inv = 1.0 / scale
-            results[k] = RecognitionResult(
-                r.text,
-                r.confidence,
-                r.char_confidences,
-                [x_ * inv for x_ in r.char_x],
-                [(a * inv, b * inv) for a, b in r.char_spans],
+            out[k] = (
+                RecognitionResult(
+                    r.text,
+                    r.confidence,
+                    r.char_confidences,
+                    [x_ * inv for x_ in r.char_x],
+                    [(a * inv, b * inv) for a, b in r.char_spans],
+                ),
+                p,
             )
