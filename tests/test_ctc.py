@@ -78,13 +78,13 @@ def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
     faint = sure.copy()
     faint[sure == 0] = 60  # grey bars: the tiny model is unsure of them
     widths: list[list[int]] = []
-    read = rec._read
+    run_batch = rec._run_batch
 
-    def spy(prepared):
-        widths.append([im.shape[1] for im, _ in prepared])
-        return read(prepared)
+    def spy(items):
+        widths.append([im.shape[1] for im, _ in items])
+        return run_batch(items)
 
-    monkeypatch.setattr(rec, "_read", spy)
+    monkeypatch.setattr(rec, "_run_batch", spy)
     rec.reread_scales, rec.reread_threshold = [], 0.9
     plain = rec.recognize([sure, faint])
     assert len(widths) == 1 and min(plain[1].char_confidences) < 0.9 < min(plain[0].char_confidences)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -88,19 +89,23 @@ class CRNNRecognizer:
         return r, nw / max(w, 1)
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
-        """Recognise line crops (unsure lines read again at ``reread_scales``)."""
-        if not crops:
-            return []
+        """Recognise line crops. Each batch's unsure lines are read again at ``reread_scales`` before the
+        next batch runs, so only one batch's probabilities are held at a time."""
         greys = [self._grey_band(c) for c in crops]
-        reads = self._read([self._resize(g, self.width_scale) for g in greys])
-        results = [r for r, _ in reads]
-        unsure = [i for i, r in enumerate(results)
-                  if self.reread_scales and min(r.char_confidences, default=1.0) < self.reread_threshold]
-        if unsure:
-            again = [self._read([self._resize(greys[i], s) for i in unsure]) for s in self.reread_scales]
-            readings = [[reads[i]] + [a[j] for a in again] for j, i in enumerate(unsure)]
-            for i, r in zip(unsure, self._agree(readings), strict=True):
-                results[i] = r
+        prepared = [self._resize(g, self.width_scale) for g in greys]
+        results: list[RecognitionResult] = [RecognitionResult("", 0.0)] * len(crops)
+        for batch in self._batches(prepared):
+            reads = self._run_batch([prepared[k] for k in batch])
+            unsure = [j for j, (r, _) in enumerate(reads)
+                      if self.reread_scales and min(r.char_confidences, default=1.0) < self.reread_threshold]
+            chosen = {}
+            if unsure:
+                again = [self._read([self._resize(greys[batch[j]], scale) for j in unsure])
+                         for scale in self.reread_scales]
+                readings = [[reads[j]] + [a[n] for a in again] for n, j in enumerate(unsure)]
+                chosen = dict(zip(unsure, self._agree(readings), strict=True))
+            for j, k in enumerate(batch):
+                results[k] = chosen.get(j, reads[j][0])
         return results
 
     def _agree(self, lines: list[list[tuple[RecognitionResult, np.ndarray]]]) -> list[RecognitionResult]:
@@ -121,11 +126,9 @@ class CRNNRecognizer:
                 chosen.append(readings[0][0])
         return chosen
 
-    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
-        """Run the model on resized crops; batches are formed by sorted width so padding stays small.
-        Returns each crop's decoded result (x in crop pixels) and its probabilities ``[T, C+1]``."""
+    def _batches(self, prepared: list[tuple[np.ndarray, float]]) -> Iterator[list[int]]:
+        """Indices of ``prepared`` in batches of similar width (sorted), so padding stays small."""
         order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
-        out: list = [None] * len(prepared)
         i = 0
         while i < len(order):
             j = i + 1
@@ -134,33 +137,39 @@ class CRNNRecognizer:
                 if (j - i + 1) * wmax * self.height > self.max_batch_pixels:
                     break
                 j += 1
-            self._run_batch(order[i:j], prepared, out)
+            yield order[i:j]
             i = j
+
+    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
+        """:meth:`_run_batch` over all of ``prepared``, batched by width; results in input order."""
+        out: list = [None] * len(prepared)
+        for batch in self._batches(prepared):
+            for k, read in zip(batch, self._run_batch([prepared[k] for k in batch]), strict=True):
+                out[k] = read
         return out
 
-    def _run_batch(self, batch: list[int], prepared, out) -> None:
-        wmax = max(prepared[k][0].shape[1] for k in batch)
+    def _run_batch(self, items: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
+        """Run the model on resized crops ``(image, x scale)``; returns each one's decoded result (x in
+        crop pixels) and its probabilities ``[T, C+1]``."""
+        wmax = max(im.shape[1] for im, _ in items)
         wpad = int(math.ceil(wmax / self.stride)) * self.stride
-        x = np.ones((len(batch), 1, self.height, wpad), dtype=np.float32)
-        for row, k in enumerate(batch):
-            im = prepared[k][0]
+        x = np.ones((len(items), 1, self.height, wpad), dtype=np.float32)
+        for row, (im, _) in enumerate(items):
             x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - 0.5) / 0.5
         probs = np.asarray(self.session.run(self.output_names, {self.input_name: x})[0], dtype=np.float32)
         steps_total = probs.shape[1]
         eff_stride = wpad / steps_total if steps_total else self.stride
-        for row, k in enumerate(batch):
-            im, scale = prepared[k]
-            valid = int(math.ceil(im.shape[1] / eff_stride))
-            p = probs[row, :valid]
+        out = []
+        for row, (im, scale) in enumerate(items):
+            p = probs[row, : int(math.ceil(im.shape[1] / eff_stride))]
             r = ctc_greedy_decode(p, self.charset, None, eff_stride, self.corrector, self.pairer, self.words)
             inv = 1.0 / scale
-            out[k] = (
-                RecognitionResult(
-                    r.text,
-                    r.confidence,
-                    r.char_confidences,
-                    [x_ * inv for x_ in r.char_x],
-                    [(a * inv, b * inv) for a, b in r.char_spans],
-                ),
-                p,
+            mapped = RecognitionResult(
+                r.text,
+                r.confidence,
+                r.char_confidences,
+                [x_ * inv for x_ in r.char_x],
+                [(a * inv, b * inv) for a, b in r.char_spans],
             )
+            out.append((mapped, p))
+        return out
