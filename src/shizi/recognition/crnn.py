@@ -52,6 +52,7 @@ class CRNNRecognizer:
         self.width_scale = float(cfg.get("width_scale", 1.0))
         self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])]
         self.reread_threshold = float(cfg.get("reread_threshold", 0.7))
+        self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
         self.corrector: CharCorrector | None = None
         if lm and cfg.get("lm"):
             self.corrector = CharCorrector(
@@ -90,7 +91,7 @@ class CRNNRecognizer:
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
         """Recognise line crops. Each batch's unsure lines are read again at ``reread_scales`` before the
-        next batch runs, so only one batch's probabilities are held at a time."""
+        next batch runs, so probabilities are held for one batch (and its re-reading) at a time."""
         greys = [self._grey_band(c) for c in crops]
         prepared = [self._resize(g, self.width_scale) for g in greys]
         results: list[RecognitionResult] = [RecognitionResult("", 0.0)] * len(crops)
@@ -111,7 +112,7 @@ class CRNNRecognizer:
     def _agree(self, lines: list[list[tuple[RecognitionResult, np.ndarray]]]) -> list[RecognitionResult]:
         """For each line's readings, the reading whose text is most likely under all of them together
         (sum over readings of the CTC log-likelihood per time step); one likelihood pass for all lines."""
-        index = {c: k + 1 for k, c in enumerate(self.charset)}
+        index = self._class_of
         texts = [list(dict.fromkeys(r.text for r, _ in readings)) for readings in lines]
         items = [(p, [index[c] for c in t]) for readings, ts in zip(lines, texts, strict=True) if len(ts) > 1
                  for t in ts for _, p in readings]
