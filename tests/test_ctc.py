@@ -94,3 +94,23 @@ def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
     assert len(widths) == 2 and len(widths[1]) == 1  # the faint line only, at twice the width
     assert widths[1][0] == pytest.approx(2 * widths[0][1] / rec.width_scale, abs=2)
     assert [r.text for r in again] == [r.text for r in plain] == ["中中中", "中中中"]
+
+
+def test_reread_comes_from_the_config_and_can_be_turned_off(tmp_path):
+    from shizi.reader import Reader
+    from tiny_models import recognizer_model, write_model_folder
+
+    folder = write_model_folder(
+        tmp_path / "rec",
+        recognizer_model(),
+        {"name": "tiny-rec-reread", "task": "recognition", "arch": "crnn-tiny-test", "height": 32,
+         "width_stride": 8, "reread_scales": [1.5, 2], "reread_threshold": 0.8},
+        charset=["中", "A"],
+    )
+    rec = CRNNRecognizer(load_model(folder, task="recognition"))
+    assert (rec.reread_scales, rec.reread_threshold) == ([1.5, 2.0], 0.8)
+    assert Reader(detector=False, recognizer=folder, reread=False).recognizer.reread_scales == []
+    line = np.full((32, 120, 3), 255, np.uint8)
+    draw_line(line, 4, 6, 3, h=20, piece_w=24, gap=14)
+    line[line == 0] = 60
+    assert rec.recognize([line])[0].text == "中中中"

@@ -53,3 +53,6 @@ def test_eval_line_set_is_recognition_only(tiny_models, tmp_path, capsys):
     assert main(["eval", str(tmp_path / "labels.jsonl"), "--rec", str(rec)]) == 0
     out = capsys.readouterr().out
     assert "1 lines, CER 0.2500 (1/4)" in out
+    # the decoder's extras off: the same reading of these clear bars
+    assert main(["eval", str(tmp_path / "labels.jsonl"), "--rec", str(rec), "--no-lm", "--no-reread"]) == 0
+    assert "1 lines, CER 0.2500 (1/4)" in capsys.readouterr().out

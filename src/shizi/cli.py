@@ -56,6 +56,8 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-lm", action="store_true",
                    help="decode without the recognizer's language models (Han bigram, Latin word list)")
+    p.add_argument("--no-reread", action="store_true",
+                   help="read each line once, not unsure ones again at a second width (faster)")
     p.add_argument(
         "--overlay",
         metavar="PNG",
@@ -77,6 +79,7 @@ def _make_reader(args: argparse.Namespace):
         recognizer=args.rec,
         threads=args.threads,
         lm=not args.no_lm,
+        reread=not args.no_reread,
         dpi=args.dpi,
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         max_pages=args.max_pages or DEFAULT_MAX_PAGES,
@@ -319,6 +322,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads (default: 1)")
     p.add_argument("--no-lm", action="store_true",
                    help="decode without the recognizer's language models (Han bigram, Latin word list)")
+    p.add_argument("--no-reread", action="store_true",
+                   help="read each line once, not unsure ones again at a second width (faster)")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_eval)
@@ -332,7 +337,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.labels}: no such labels file")
     line_set = "lines" not in load_labels(args.labels)[0]
     reader = Reader(detector=False if line_set else args.det, recognizer=args.rec, threads=args.threads,
-                    lm=not args.no_lm)
+                    lm=not args.no_lm, reread=not args.no_reread)
     res = evaluate(reader, args.labels, limit=args.limit)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=2))

@@ -38,7 +38,8 @@ class Reader:
     (``read(..., mode="line")``). ``threads`` sets onnxruntime intra-op threads per model (default 1:
     predictable, and parallelism across pages/files is done by ``read_many``). ``lm=False`` turns off
     the language models that a loaded recognizer's config names (:mod:`shizi.recognition.lm`,
-    :mod:`shizi.recognition.lexicon`).
+    :mod:`shizi.recognition.lexicon`); ``reread=False`` reads each line once, not unsure ones again at a
+    second width (:class:`shizi.recognition.CRNNRecognizer`): faster, a little less accurate.
 
     Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
     """
@@ -56,6 +57,7 @@ class Reader:
         max_pages: int = DEFAULT_MAX_PAGES,
         min_score: float = 0.0,
         lm: bool = True,
+        reread: bool = True,
     ) -> None:
         from .detection import load_detector
         from .recognition import load_recognizer
@@ -67,7 +69,9 @@ class Reader:
         else:
             self.detector = detector
         if recognizer is None or isinstance(recognizer, (str, Path)):
-            self.recognizer = load_recognizer(recognizer, threads=threads, batch_size=batch_size, lm=lm)
+            self.recognizer = load_recognizer(
+                recognizer, threads=threads, batch_size=batch_size, lm=lm, reread=reread
+            )
         else:
             self.recognizer = recognizer
         self.layout = layout if layout is not None else ColumnLayout()

@@ -23,12 +23,18 @@ class Recognizer(Protocol):
 
 
 def load_recognizer(
-    name_or_path: str | Path | None = None, *, threads: int = 1, batch_size: int = 16, lm: bool = True
+    name_or_path: str | Path | None = None,
+    *,
+    threads: int = 1,
+    batch_size: int = 16,
+    lm: bool = True,
+    reread: bool = True,
 ) -> Recognizer:
     """Load a recognition model from the registry (default when None); ``lm=False`` decodes without
-    the language models its config names (Han bigram model, Latin word list)."""
+    the language models its config names (Han bigram model, Latin word list), ``reread=False`` reads
+    unsure lines once, not again at the config's ``reread_scales``."""
     info = load_model(name_or_path, task="recognition")
-    return CRNNRecognizer(info, threads=threads, batch_size=batch_size, lm=lm)
+    return CRNNRecognizer(info, threads=threads, batch_size=batch_size, lm=lm, reread=reread)
 
 
 __all__ = [

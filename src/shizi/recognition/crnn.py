@@ -29,9 +29,11 @@ class CRNNRecognizer:
     ``reread_scales`` (widths relative to the crop's aspect, as ``width_scale``); among the texts the
     readings give, the one with the highest CTC likelihood summed over all the readings (each per time
     step) wins. Different widths fail on different glyphs, and a wrong reading is rarely likely under
-    the others."""
+    the others. ``reread=False`` reads every line once (faster)."""
 
-    def __init__(self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True) -> None:
+    def __init__(
+        self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True, reread: bool = True
+    ) -> None:
         cfg = info.config
         self.info = info
         self.charset = info.charset()
@@ -50,7 +52,7 @@ class CRNNRecognizer:
         self.ink_margin = None if margin is None else float(margin)
         # crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
         self.width_scale = float(cfg.get("width_scale", 1.0))
-        self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])]
+        self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])] if reread else []
         self.reread_threshold = float(cfg.get("reread_threshold", 0.7))
         self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
         self.corrector: CharCorrector | None = None
