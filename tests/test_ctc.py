@@ -35,6 +35,10 @@ def test_ctc_log_likelihoods_equal_the_sum_over_paths():
     # grouping pairs of similar length changes nothing
     assert np.allclose(ctc_log_likelihoods(items, group=1)[finite], got[finite], atol=1e-9)
     assert len(ctc_log_likelihoods([])) == 0
+    no_steps = np.zeros((0, 4))
+    assert ctc_log_likelihoods([(no_steps, []), (no_steps, [1])]).tolist() == [0.0, -np.inf]
+    mixed = ctc_log_likelihoods([(no_steps, [2]), (items[0][0], [])])
+    assert mixed[0] == -np.inf and mixed[1] == pytest.approx(want[0])
 
 
 def test_ctc_log_likelihood_of_a_long_line_does_not_underflow():

@@ -107,11 +107,13 @@ def _forward(items: Sequence[tuple[np.ndarray, Sequence[int]]]) -> np.ndarray:
         valid[b, : len(ext)] = True
         skip[b, 3 : len(ext) : 2] = lab[1:] != lab[:-1]
         last[b] = len(ext) - 1
+    final = np.where((lengths == 0) & (last == 0), 0.0, -np.inf)  # no steps: only the empty text
+    if t_max == 0:
+        return final
     alpha = np.zeros((n, states))
     alpha[:, :2] = p[:, 0, :2]
     alpha[~valid] = 0.0
     log_scale = np.zeros(n)
-    final = np.full(n, -np.inf)
     rows = np.arange(n)
     for t in range(t_max):
         if t > 0:
