@@ -10,6 +10,7 @@ import pytest
 from conftest import draw_line
 from shizi.models import load_model
 from shizi.recognition import CRNNRecognizer, RecognitionResult, ctc_greedy_decode, ctc_log_likelihoods
+from shizi.recognition.crnn import SparseProbs
 
 
 def _brute_force(probs: np.ndarray, labels: list[int]) -> float:
@@ -54,9 +55,9 @@ def tiny_recognizer(tiny_models):
     return CRNNRecognizer(load_model(tiny_models[1], task="recognition"))
 
 
-def _reading(rec: CRNNRecognizer, rows: list[list[float]]) -> tuple[RecognitionResult, np.ndarray]:
+def _reading(rec: CRNNRecognizer, rows: list[list[float]]) -> tuple[RecognitionResult, SparseProbs]:
     probs = np.array(rows, dtype=np.float32)
-    return ctc_greedy_decode(probs, rec.charset), probs
+    return ctc_greedy_decode(probs, rec.charset), SparseProbs(probs)
 
 
 def test_agree_keeps_the_text_most_likely_under_all_readings(tiny_recognizer):
@@ -75,6 +76,18 @@ def test_agree_keeps_the_text_most_likely_under_all_readings(tiny_recognizer):
     assert rec._agree([[one, one]])[0] is one[0]  # agreeing readings: the first
 
 
+def test_sparse_probs_keep_the_classes_that_matter():
+    probs = np.full((3, 6), 1e-6, np.float32)
+    probs[:, 0] = 0.5
+    probs[0, 2], probs[1, 4], probs[2, 5] = 0.4, 0.3, 5e-5  # class 5 never reaches the floor (1e-4)
+    sparse = SparseProbs(probs)
+    assert sparse.classes.tolist() == [0, 2, 4] and sparse.steps == 3
+    cols = sparse.columns([0, 1, 4, 5])
+    zero = np.zeros(3, np.float32)
+    assert np.array_equal(cols, np.stack([probs[:, 0], zero, probs[:, 4], zero], axis=1))
+    assert SparseProbs(np.zeros((0, 6), np.float32)).columns([0, 3]).shape == (0, 2)
+
+
 def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
     rec = tiny_recognizer
     sure = np.full((32, 120, 3), 255, np.uint8)
@@ -84,9 +97,9 @@ def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
     widths: list[list[int]] = []
     run_batch = rec._run_batch
 
-    def spy(items):
+    def spy(items, keep):
         widths.append([im.shape[1] for im, _ in items])
-        return run_batch(items)
+        return run_batch(items, keep)
 
     monkeypatch.setattr(rec, "_run_batch", spy)
     rec.reread_scales, rec.reread_threshold = [], 0.9

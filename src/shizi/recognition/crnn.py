@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -93,14 +93,13 @@ class CRNNRecognizer:
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
         """Recognise line crops. Each batch's unsure lines are read again at ``reread_scales`` before the
-        next batch runs, so probabilities are held for one batch (and its re-reading) at a time."""
+        next batch runs."""
         greys = [self._grey_band(c) for c in crops]
         prepared = [self._resize(g, self.width_scale) for g in greys]
         results: list[RecognitionResult] = [RecognitionResult("", 0.0)] * len(crops)
         for batch in self._batches(prepared):
-            reads = self._run_batch([prepared[k] for k in batch])
-            unsure = [j for j, (r, _) in enumerate(reads)
-                      if self.reread_scales and min(r.char_confidences, default=1.0) < self.reread_threshold]
+            reads = self._run_batch([prepared[k] for k in batch], keep=self._unsure)
+            unsure = [j for j, (_, probs) in enumerate(reads) if probs is not None]
             chosen = {}
             if unsure:
                 again = [self._read([self._resize(greys[batch[j]], scale) for j in unsure])
@@ -111,18 +110,27 @@ class CRNNRecognizer:
                 results[k] = chosen.get(j, reads[j][0])
         return results
 
-    def _agree(self, lines: list[list[tuple[RecognitionResult, np.ndarray]]]) -> list[RecognitionResult]:
+    def _unsure(self, r: RecognitionResult) -> bool:
+        """Whether a first reading is read again."""
+        return bool(self.reread_scales) and min(r.char_confidences, default=1.0) < self.reread_threshold
+
+    def _agree(self, lines: list[list[tuple[RecognitionResult, SparseProbs]]]) -> list[RecognitionResult]:
         """For each line's readings, the reading whose text is most likely under all of them together
         (sum over readings of the CTC log-likelihood per time step); one likelihood pass for all lines."""
-        index = self._class_of
         texts = [list(dict.fromkeys(r.text for r, _ in readings)) for readings in lines]
-        items = [(p, [index[c] for c in t]) for readings, ts in zip(lines, texts, strict=True) if len(ts) > 1
-                 for t in ts for _, p in readings]
+        items = []
+        for readings, ts in zip(lines, texts, strict=True):
+            if len(ts) > 1:
+                labels = [[self._class_of[c] for c in t] for t in ts]
+                needed = sorted({0}.union(*labels))  # blank and the candidates' classes
+                position = {k: i for i, k in enumerate(needed)}
+                columns = [probs.columns(needed) for _, probs in readings]
+                items += [(cols, [position[k] for k in lab]) for lab in labels for cols in columns]
         ll = iter(ctc_log_likelihoods(items).tolist())
         chosen = []
         for readings, ts in zip(lines, texts, strict=True):
             if len(ts) > 1:
-                score = [sum(next(ll) / max(len(p), 1) for _, p in readings) for _ in ts]
+                score = [sum(next(ll) / max(probs.steps, 1) for _, probs in readings) for _ in ts]
                 best = ts[int(np.argmax(score))]
                 chosen.append(next(r for r, _ in readings if r.text == best))
             else:
@@ -143,17 +151,20 @@ class CRNNRecognizer:
             yield order[i:j]
             i = j
 
-    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
-        """:meth:`_run_batch` over all of ``prepared``, batched by width; results in input order."""
+    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, SparseProbs]]:
+        """:meth:`_run_batch` over all of ``prepared``, batched by width, keeping every crop's
+        probabilities; results in input order."""
         out: list = [None] * len(prepared)
         for batch in self._batches(prepared):
-            for k, read in zip(batch, self._run_batch([prepared[k] for k in batch]), strict=True):
+            for k, read in zip(batch, self._run_batch([prepared[k] for k in batch], keep=bool), strict=True):
                 out[k] = read
         return out
 
-    def _run_batch(self, items: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, np.ndarray]]:
+    def _run_batch(
+        self, items: list[tuple[np.ndarray, float]], keep: Callable[[RecognitionResult], bool]
+    ) -> list[tuple[RecognitionResult, SparseProbs | None]]:
         """Run the model on resized crops ``(image, x scale)``; returns each one's decoded result (x in
-        crop pixels) and its probabilities ``[T, C+1]``."""
+        crop pixels) and, where ``keep(result)``, its probabilities (:class:`SparseProbs`)."""
         wmax = max(im.shape[1] for im, _ in items)
         wpad = int(math.ceil(wmax / self.stride)) * self.stride
         x = np.ones((len(items), 1, self.height, wpad), dtype=np.float32)
@@ -174,5 +185,27 @@ class CRNNRecognizer:
                 [x_ * inv for x_ in r.char_x],
                 [(a * inv, b * inv) for a, b in r.char_spans],
             )
-            out.append((mapped, p))
+            out.append((mapped, SparseProbs(p) if keep(mapped) else None))
+        return out
+
+
+class SparseProbs:
+    """A reading's probabilities ``[T, C+1]`` kept for the classes that reach ``floor`` at some step:
+    a few hundred of the charset's thousands, so that a batch's full array need not be held while its
+    unsure lines are read again. Other classes read as 0 (the likelihood's own floor)."""
+
+    floor = 1e-4
+
+    def __init__(self, probs: np.ndarray) -> None:
+        self.steps = len(probs)
+        self.classes = np.flatnonzero(probs.max(axis=0, initial=0.0) >= self.floor)
+        self.values = np.ascontiguousarray(probs[:, self.classes])
+
+    def columns(self, classes: list[int]) -> np.ndarray:
+        """``[T, len(classes)]``: the probabilities of ``classes`` (sorted), 0 where not kept."""
+        out = np.zeros((self.steps, len(classes)), dtype=self.values.dtype)
+        idx = np.searchsorted(self.classes, classes)
+        idx = np.minimum(idx, max(len(self.classes) - 1, 0))
+        hit = np.flatnonzero(self.classes[idx] == classes) if len(self.classes) else np.zeros(0, int)
+        out[:, hit] = self.values[:, idx[hit]]
         return out
