@@ -156,7 +156,8 @@ class CRNNRecognizer:
         probabilities; results in input order."""
         out: list = [None] * len(prepared)
         for batch in self._batches(prepared):
-            for k, read in zip(batch, self._run_batch([prepared[k] for k in batch], keep=bool), strict=True):
+            reads = self._run_batch([prepared[k] for k in batch], keep=lambda _: True)
+            for k, read in zip(batch, reads, strict=True):
                 out[k] = read
         return out
 
