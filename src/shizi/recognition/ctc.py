@@ -96,7 +96,6 @@ def _forward(items: Sequence[tuple[np.ndarray, Sequence[int]]]) -> np.ndarray:
     t_max = int(lengths.max())
     # p[b, t, s]: probability of extended label s (blank, l1, blank, l2, ..., blank) at step t
     p = np.zeros((n, t_max, states))
-    valid = np.zeros((n, states), bool)
     skip = np.zeros((n, states), bool)  # may come from s-2: a label differing from the one before
     last = np.zeros(n, int)
     for b, (probs, labels) in enumerate(items):
@@ -104,15 +103,13 @@ def _forward(items: Sequence[tuple[np.ndarray, Sequence[int]]]) -> np.ndarray:
         ext = np.zeros(2 * len(lab) + 1, dtype=np.int64)
         ext[1::2] = lab
         p[b, : len(probs), : len(ext)] = np.maximum(np.asarray(probs, dtype=np.float64)[:, ext], 1e-30)
-        valid[b, : len(ext)] = True
         skip[b, 3 : len(ext) : 2] = lab[1:] != lab[:-1]
         last[b] = len(ext) - 1
     final = np.where((lengths == 0) & (last == 0), 0.0, -np.inf)  # no steps: only the empty text
     if t_max == 0:
         return final
     alpha = np.zeros((n, states))
-    alpha[:, :2] = p[:, 0, :2]
-    alpha[~valid] = 0.0
+    alpha[:, :2] = p[:, 0, :2]  # states past a text's own are 0 in p
     log_scale = np.zeros(n)
     rows = np.arange(n)
     for t in range(t_max):
