@@ -68,7 +68,7 @@ def main() -> None:
     det = load_detector(args.det, threads=args.threads)
     for kv in args.set_param:
         k, v = kv.split("=")
-        setattr(det, k, type(getattr(det, k))(v))
+        setattr(det, k, type(getattr(det, k))(json.loads(v)))  # JSON: 0.5, true, false
     results = {}
     for set_name in args.sets:
         raws, pages, secs, cpus = [], [], [], []

@@ -70,7 +70,7 @@ def main() -> None:
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1, lm=not args.no_lm)
     for kv in args.det_param:
         key, value = kv.split("=")
-        setattr(reader.detector, key, type(getattr(reader.detector, key))(value))
+        setattr(reader.detector, key, type(getattr(reader.detector, key))(json.loads(value)))  # JSON
     labels = load_labels(args.labels)[: args.limit]
     page_pairs, edits, worst = [], Counter(), []
     n = Counter()

@@ -190,6 +190,7 @@ def _db_post(**cfg):
     d = DBDetector.__new__(DBDetector)  # post-processing only, no ONNX session
     d.thresh, d.box_thresh, d.min_size, d.max_candidates = 0.3, 0.5, 3.0, 1000
     d.shrink_ratio, d.unclip_ratio, d.close_x, d.merge_gap = 0.4, 1.0, 0, 0.0
+    d.join_slivers = False
     for k, v in cfg.items():
         setattr(d, k, v)
     return d
@@ -217,6 +218,25 @@ def test_db_merge_gap_joins_pieces_of_a_line():
     assert len(_db_post().postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 4
     joined = _db_post(merge_gap=1.0).postprocess(gt, 1.0, 1.0, 420, 120)
     assert len(joined.polygons) == 2  # one per line: pieces joined along the line, not across lines
+
+
+def test_db_joins_thin_sliver_inside_a_line_band_only():
+    from shizi.train.det_data import db_targets
+
+    line = np.float32([[10, 20], [400, 20], [400, 80], [10, 80]])
+    gt, _, _, _ = db_targets([line], 120, 420)
+    rows = np.flatnonzero(gt[:, 200] > 0.5)
+    mid = (rows[0] + rows[-1]) // 2
+    gt[:, 150:170] = 0
+    gt[mid - 2 : mid + 3, 155:165] = 1  # the kernel thins to a sliver, as at a thin stroke (一)
+    # a thin kernel just off the band (another, smaller line) stays apart
+    gt[rows[-1] + 4 : rows[-1] + 9, 250:300] = 1
+    post = _db_post(merge_gap=1.0)
+    assert len(post.postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 3  # sliver left as its own box
+    post.join_slivers = True
+    boxes = post.postprocess(gt, 1.0, 1.0, 420, 120).polygons
+    assert len(boxes) == 2
+    assert max(q[:, 0].max() - q[:, 0].min() for q in boxes) > 380  # the line, with its sliver
 
 
 def test_ctpn_merge_fragments():

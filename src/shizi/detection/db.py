@@ -57,6 +57,7 @@ class DBDetector:
         self.close_x = int(cfg.get("close_x", 0))
         # optional joining of kernel pieces along a line, gap up to merge_gap x line height; 0 = off
         self.merge_gap = float(cfg.get("merge_gap", 0.0))
+        self.join_slivers = bool(cfg.get("join_slivers", False))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         return page_tensor(image, self.max_side, self.mean, self.std)
@@ -136,14 +137,17 @@ class DBDetector:
             ux, uy = np.cos(t), np.sin(t)
             for j in order[a_i + 1 :]:
                 cx2, cy2, w2, h2, ang2, fh2 = geo[j]
-                if min(h, h2) < 0.5 * max(h, h2):
-                    continue
                 if w2 > 1.5 * h2 and abs(ang2 - ang) > 5:
                     continue
                 dx, dy = cx2 - cx, cy2 - cy
                 along = dx * ux + dy * uy
                 across = -dx * uy + dy * ux
                 if abs(across) > 0.5 * max(h, h2):
+                    continue
+                # kernels of very different thickness are different lines, unless the thin one lies
+                # wholly within the other's band: a sliver where the line's probability dipped
+                sliver = h2 < h and abs(across) + h2 / 2 <= h / 2 and self.join_slivers
+                if min(h, h2) < 0.5 * max(h, h2) and not sliver:
                     continue
                 gap = abs(along) - (w + w2) / 2
                 if gap <= self.merge_gap * max(fh, fh2):
