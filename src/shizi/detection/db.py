@@ -57,6 +57,7 @@ class DBDetector:
         self.close_x = int(cfg.get("close_x", 0))
         # optional joining of kernel pieces along a line, gap up to merge_gap x line height; 0 = off
         self.merge_gap = float(cfg.get("merge_gap", 0.0))
+        # whether a kernel piece under half as thick as a line's may join it (see _merge_rows)
         self.join_slivers = bool(cfg.get("join_slivers", False))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -110,7 +111,9 @@ class DBDetector:
 
         Two pieces join when they lie on one line (the longer piece's axis passes within half a kernel
         height of the other's centre, kernel heights within 2x, angles within 5 degrees) and the gap
-        between them along that axis is at most ``merge_gap`` x the estimated full line height."""
+        between them along that axis is at most ``merge_gap`` x the estimated full line height. With
+        ``join_slivers``, a piece less than half as thick also joins when it lies wholly within the
+        other's band."""
         n = len(cands)
         geo = []
         for pts, _, _ in cands:
