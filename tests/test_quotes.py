@@ -1,4 +1,4 @@
-"""Quotation marks made to pair after decoding (shizi.recognition.quotes)."""
+"""Quotation marks and brackets made to pair after decoding (shizi.recognition.quotes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 from shizi.recognition import ctc_greedy_decode
 from shizi.recognition.quotes import QuotePairer
 
-CHARSET = list("“”'’`‘ab自由")
+CHARSET = list("“”'’`‘ab自由[]【】「」")
 
 
 def _decode(marks: list[dict[str, float]], pairer: QuotePairer | None = None) -> str:
@@ -47,3 +47,18 @@ def test_backtick_quoting_closes_with_ascii_apostrophe():
     assert _decode(line, pairer) == "`a'b’"  # an apostrophe after the pair stays curly
     curly = [{"‘": 0.99}, {"a": 0.99}, {"’": 0.9}]
     assert _decode(curly, pairer) == "‘a’"
+
+
+def test_brackets_close_in_kind_at_the_less_certain_end():
+    pairer = QuotePairer(CHARSET)
+    closer_unsure = [{"[": 0.99, "「": 0.01}, {"a": 0.99}, {"】": 0.6, "]": 0.4}]
+    assert _decode(closer_unsure) == "[a】"
+    assert _decode(closer_unsure, pairer) == "[a]"
+    opener_unsure = [{"「": 0.7, "[": 0.3}, {"a": 0.99}, {"]": 0.99, "」": 0.01}]
+    assert _decode(opener_unsure, pairer) == "[a]"
+    # nested pairs are matched inside out; pairs of one kind, lone marks and sure marks stay
+    nested = [{"【": 0.99}, {"[": 0.99}, {"a": 0.99}, {"】": 0.6, "]": 0.4}, {"】": 0.99}]
+    assert _decode(nested, pairer) == "【[a]】"
+    assert _decode([{"「": 0.6, "[": 0.4}, {"a": 0.99}, {"」": 0.6, "]": 0.4}], pairer) == "「a」"
+    assert _decode([{"a": 0.99}, {"】": 0.6, "]": 0.4}], pairer) == "a】"
+    assert _decode([{"[": 0.9999}, {"a": 0.99}, {"】": 0.9999}], pairer) == "[a】"

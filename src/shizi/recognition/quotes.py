@@ -9,6 +9,9 @@ like ’. The recognizer reads each mark on its own; the line as a whole says wh
   only where every mark it changes had at least ``min_prob`` there.
 - **A mark that closes a backtick is ASCII '**: ```x'`` is the quoting of man pages and GNU
   documentation, where ’ never closes `.
+- **Brackets close in kind**: [ with ], 【 with 】, 「 with 」. On scans a heavy ASCII ] reads as 】
+  and [ as 「; when an opening and its closing bracket are of different kinds, the cheaper of the two
+  ways to make them one kind is taken (the same cost and ``min_prob`` rule as for double quotes).
 
 Nothing is added or dropped, and lines whose marks already pair are left as they are.
 """
@@ -22,6 +25,8 @@ import numpy as np
 
 OPEN_D, CLOSE_D = "“", "”"
 SINGLE = frozenset("`'‘’")
+BRACKETS = {"[": "]", "【": "】", "「": "」"}  # opening -> closing of the same kind
+CLOSING = {c: o for o, c in BRACKETS.items()}
 
 
 @dataclass
@@ -34,11 +39,12 @@ class QuotePairer:
 
     def __post_init__(self) -> None:
         # class index of a char in the model's output (blank = 0)
-        self._cls = {c: i + 1 for i, c in enumerate(self.charset) if c in (OPEN_D, CLOSE_D, "'", "’")}
+        marks = {OPEN_D, CLOSE_D, "'", "’", *BRACKETS, *CLOSING}
+        self._cls = {c: i + 1 for i, c in enumerate(self.charset) if c in marks}
 
     def needs_rows(self, ch: str) -> bool:
         """Whether :meth:`pair` reads ``ch``'s probability row."""
-        return ch in (OPEN_D, CLOSE_D)
+        return ch in (OPEN_D, CLOSE_D) or ch in BRACKETS or ch in CLOSING
 
     def pair(self, chars: list[str], rows: list[np.ndarray | None]) -> list[int | None]:
         """For each char, the class index to use instead, or None; ``rows[i]`` is char ``i``'s peak-step
@@ -46,7 +52,37 @@ class QuotePairer:
         out: list[int | None] = [None] * len(chars)
         self._pair_double(chars, rows, out)
         self._close_backticks(chars, out)
+        self._match_brackets(chars, rows, out)
         return out
+
+    def _cost(self, chars: list[str], rows: list[np.ndarray | None], changes: list[tuple[int, str]]) -> float:
+        """What reading ``changes`` (index, new mark) costs in log-probability at the marks' peak steps;
+        inf where a new mark is not in the charset or had less than ``min_prob``."""
+        cost = 0.0
+        for i, w in changes:
+            row = rows[i]
+            if w not in self._cls or row is None or row[self._cls[w]] < self.min_prob:
+                return math.inf
+            read = max(float(row[self._cls[chars[i]]]), 1e-12)
+            cost += math.log(read) - math.log(float(row[self._cls[w]]))
+        return cost
+
+    def _match_brackets(self, chars: list[str], rows: list[np.ndarray | None], out: list[int | None]) -> None:
+        openers: list[int] = []
+        for i, c in enumerate(chars):
+            if c in BRACKETS:
+                openers.append(i)
+            elif c in CLOSING and openers:
+                o = openers.pop()
+                if BRACKETS[chars[o]] == c:
+                    continue
+                options = [[(i, BRACKETS[chars[o]])], [(o, CLOSING[c])]]
+                costs = [self._cost(chars, rows, ch) for ch in options]
+                k = int(np.argmin(costs))
+                if not math.isinf(costs[k]):
+                    for j, w in options[k]:
+                        chars[j] = w
+                        out[j] = self._cls[w]
 
     def _pair_double(self, chars: list[str], rows: list[np.ndarray | None], out: list[int | None]) -> None:
         marks = [i for i, c in enumerate(chars) if c in (OPEN_D, CLOSE_D)]
@@ -56,14 +92,7 @@ class QuotePairer:
         for first, second in ((OPEN_D, CLOSE_D), (CLOSE_D, OPEN_D)):
             want = [second if n % 2 else first for n in range(len(marks))]
             changes = [(i, w) for i, w in zip(marks, want, strict=True) if chars[i] != w]
-            cost = 0.0
-            for i, w in changes:
-                row = rows[i]
-                if row is None or row[self._cls[w]] < self.min_prob:
-                    cost = math.inf
-                    break
-                read = max(float(row[self._cls[chars[i]]]), 1e-12)
-                cost += math.log(read) - math.log(float(row[self._cls[w]]))
+            cost = self._cost(chars, rows, changes)
             if best is None or cost < best[0]:
                 best = (cost, changes)
         if best is None or math.isinf(best[0]):
