@@ -49,8 +49,9 @@ def draw_text(
 
 
 def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
-                max_chars: int = 24) -> tuple[np.ndarray, str]:
-    """A degraded grey line crop resized to ``height`` and its text."""
+                max_chars: int = 24, aspect: tuple[float, float] = (0.9, 1.1)) -> tuple[np.ndarray, str]:
+    """A degraded grey line crop resized to ``height`` and its text; its width is stretched by a
+    factor drawn from ``aspect`` (the runtime reads crops at several widths)."""
     for _ in range(20):
         text = sampler.line(1, max_chars)
         face = _pick_face(text, rng)
@@ -112,7 +113,7 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
         top, bot = ink_rows(crop, rng.uniform(0.1, 0.3))
         crop = crop[top:bot]
     ch, cw = crop.shape
-    new_w = max(8, int(round(cw * height / ch * rng.uniform(0.9, 1.1))))
+    new_w = max(8, int(round(cw * height / ch * rng.uniform(*aspect))))
     interp = cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR
     crop = cv2.resize(crop, (new_w, height), interpolation=interp)
     return crop, text

@@ -53,6 +53,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=1, help="rendering processes")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--max-chars", type=int, default=24)
+    p.add_argument("--aspect", type=float, nargs=2, default=[0.9, 1.1], metavar=("LO", "HI"),
+                   help="range of the random width stretch of synthetic lines")
     p.add_argument("--bucket", type=int, default=4,
                    help="draw this many batches at once and group them by width (less padding)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
@@ -128,7 +130,7 @@ def train(args) -> Path:
     step = checkpoint.resume(args.out, model, opt, sched) if args.resume else 0
     meta = {"arch": args.arch, "charset": charset, "width_stride": stride, "height": 32}
 
-    synth = SynthLines(args.seed, max_chars=args.max_chars)
+    synth = SynthLines(args.seed, max_chars=args.max_chars, aspect=args.aspect)
     print(font_summary(), flush=True)
     print(corpus_summary(), flush=True)
     data: Dataset = synth

@@ -18,8 +18,9 @@ HEIGHT = 32
 class SynthLines(Dataset):
     """Sample ``i`` is always the same line for the same seed, so training resumes exactly."""
 
-    def __init__(self, seed: int, length: int = 10**9, max_chars: int = 24):
-        self.seed, self.length, self.max_chars = seed, length, max_chars
+    def __init__(self, seed: int, length: int = 10**9, max_chars: int = 24,
+                 aspect: tuple[float, float] = (0.9, 1.1)):
+        self.seed, self.length, self.max_chars, self.aspect = seed, length, max_chars, tuple(aspect)
         self._sampler = None
 
     def __len__(self) -> int:
@@ -33,7 +34,7 @@ class SynthLines(Dataset):
         if self._sampler is None:
             self._sampler = TextSampler(rng)
         self._sampler.rng = rng
-        return render_line(self._sampler, rng, HEIGHT, self.max_chars)
+        return render_line(self._sampler, rng, HEIGHT, self.max_chars, self.aspect)
 
 
 def resize_to_height(img: np.ndarray, height: int = HEIGHT) -> np.ndarray:
