@@ -190,7 +190,7 @@ def _db_post(**cfg):
     d = DBDetector.__new__(DBDetector)  # post-processing only, no ONNX session
     d.thresh, d.box_thresh, d.min_size, d.max_candidates = 0.3, 0.5, 3.0, 1000
     d.shrink_ratio, d.unclip_ratio, d.close_x, d.merge_gap = 0.4, 1.0, 0, 0.0
-    d.join_slivers = False
+    d.join_slivers, d.bridge_gap, d.bridge_thresh, d.join_boxes = False, 0.0, 0.1, "kernel"
     for k, v in cfg.items():
         setattr(d, k, v)
     return d
@@ -218,6 +218,76 @@ def test_db_merge_gap_joins_pieces_of_a_line():
     assert len(_db_post().postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 4
     joined = _db_post(merge_gap=1.0).postprocess(gt, 1.0, 1.0, 420, 120)
     assert len(joined.polygons) == 2  # one per line: pieces joined along the line, not across lines
+
+
+
+def test_db_bridges_a_long_gap_only_over_weak_marks():
+    from shizi.train.det_data import db_targets
+
+    line = np.float32([[10, 20], [600, 20], [600, 50], [10, 50]])
+    # a paragraph of three lines, then, below, two columns split by a gutter
+    quads = [line + [0, 40 * k] for k in range(3)] + [line + [0, 160 + 40 * k] for k in range(3)]
+    gt, _, _, _ = db_targets(quads, 280, 620)
+    gt[140:, 150:300] = 0  # the lower lines break at the gutter, 5 line heights wide
+    middle = np.flatnonzero(gt[:, 500] > 0.5)
+    middle = middle[(middle > 60) & (middle < 100)]
+    gt[middle[0] : middle[-1] + 1, 150:300] = 0  # the paragraph's middle line breaks there too ...
+    for x in range(160, 300, 25):  # ... where it holds faint marks (sparse punctuation)
+        gt[middle[0] : middle[-1] + 1, x : x + 8] = 0.2
+    post = _db_post(merge_gap=1.0)
+    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 10
+    post.bridge_gap, post.bridge_thresh = 8.0, 0.1
+    boxes = post.postprocess(gt, 1.0, 1.0, 620, 280).polygons
+    assert len(boxes) == 9  # the middle line joined over its marks; the gutter stays open
+    wide = [q for q in boxes if q[:, 0].max() - q[:, 0].min() > 570]
+    assert len(wide) == 3 and any(60 < q[:, 1].mean() < 100 for q in wide)
+    post.bridge_thresh = 0.3  # marks this faint no longer count as ink
+    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 10
+    gt[middle[0] : middle[-1] + 1, 150:300] = 0.2  # a gap of even faint ink is bridged
+    post.bridge_thresh = 0.1
+    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 9
+
+
+def test_db_bridge_stops_at_a_gutter():
+    from shizi.train.det_data import db_targets
+
+    line = np.float32([[10, 20], [600, 20], [600, 50], [10, 50]])
+    gt, _, _, _ = db_targets([line + [0, 40 * k] for k in range(5)], 240, 620)
+    clean = gt.copy()
+    band = np.flatnonzero(gt[:, 500] > 0.5)
+    # every line fades out (150-250) before a blank gutter (250-300), as a column's ragged edge
+    tails = gt[:, 150:250] > 0.5
+    gt[:, 150:300] = 0
+    gt[:, 150:250][tails] = 0.2
+    post = _db_post(merge_gap=2.0, bridge_gap=8.0, bridge_thresh=0.1)
+    assert len(post.postprocess(gt, 1.0, 1.0, 620, 240).polygons) == 10
+    # the same break in one line of a paragraph is bridged: the lines above and below run on
+    middle = band[(band > 90) & (band < 130)]
+    clean[middle[0] : middle[-1] + 1] = gt[middle[0] : middle[-1] + 1]
+    assert len(post.postprocess(clean, 1.0, 1.0, 620, 240).polygons) == 5
+    # but not a gap that is mostly blank: faint ink over 150-195, then blank to the next word
+    rows = slice(middle[0], middle[-1] + 1)
+    clean[rows, 150:300] = 0
+    clean[rows, 250:300] = gt[rows, 100:150]
+    clean[rows, 150:195] = 0.2
+    post.merge_gap = 3.0  # so that a blank this long is within a plain join's reach
+    assert len(post.postprocess(clean, 1.0, 1.0, 620, 240).polygons) == 6
+
+
+def test_db_joined_box_keeps_its_pieces_thickness():
+    from shizi.train.det_data import db_targets
+
+    left = np.float32([[10, 30], [200, 30], [200, 60], [10, 60]])
+    gt, _, _, _ = db_targets([left, left + [220, 3]], 120, 440)  # the right piece sits 3 px lower
+    post = _db_post(merge_gap=2.0)
+    single = post.postprocess(gt[:, :215], 1.0, 1.0, 215, 120).polygons[0]
+    thickness = lambda q: float(np.linalg.norm(q[3] - q[0]))  # noqa: E731
+    (loose,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
+    post.join_boxes = "pieces"
+    (capped,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
+    assert thickness(loose) > thickness(single) + 3  # the offset pieces' union is thicker
+    assert abs(thickness(capped) - thickness(single)) < 2
+    assert capped[:, 0].max() - capped[:, 0].min() > 400
 
 
 def test_db_joins_thin_sliver_inside_a_line_band_only():

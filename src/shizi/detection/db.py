@@ -59,6 +59,13 @@ class DBDetector:
         self.merge_gap = float(cfg.get("merge_gap", 0.0))
         # whether a kernel piece under half as thick as a line's may join it (see _merge_rows)
         self.join_slivers = bool(cfg.get("join_slivers", False))
+        # pieces further apart, up to bridge_gap x line height, still join when the probability map
+        # between them never stays under bridge_thresh for longer than merge_gap x line height nor
+        # for half the gap: weak marks (sparse punctuation, thin Latin letters), not a gutter; 0 = off
+        self.bridge_gap = float(cfg.get("bridge_gap", 0.0))
+        self.bridge_thresh = float(cfg.get("bridge_thresh", 0.1))
+        # how a joined line's box is unclipped (see _expand): "kernel" or "pieces"
+        self.join_boxes = str(cfg.get("join_boxes", "kernel"))
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
         return page_tensor(image, self.max_side, self.mean, self.std)
@@ -88,32 +95,52 @@ class DBDetector:
                 continue
             cands.append((pts.astype(np.float32), score, max(1.0, rect[1][0] * rect[1][1])))
         if self.merge_gap > 0 and len(cands) > 1:
-            cands = self._merge_rows(cands)
+            groups = self._merge_rows(cands, prob)
+        else:
+            groups = [[c] for c in cands]
         polys: list[np.ndarray] = []
         scores: list[float] = []
-        for pts, score, _ in cands:
-            rect = cv2.minAreaRect(pts)
-            expanded = self._unclip(cv2.boxPoints(rect))
-            if expanded is None:
-                continue
-            rect2 = cv2.minAreaRect(expanded)
-            if min(rect2[1]) < self.min_size + 2:
+        for group in groups:
+            rect2 = self._expand(group)
+            if rect2 is None or min(rect2[1]) < self.min_size + 2:
                 continue
             quad = order_quad(cv2.boxPoints(rect2))
             quad[:, 0] = np.clip(quad[:, 0] * sx, 0, width - 1)
             quad[:, 1] = np.clip(quad[:, 1] * sy, 0, height - 1)
             polys.append(quad)
-            scores.append(float(score))
+            area = sum(a for _, _, a in group)
+            scores.append(float(sum(s * a for _, s, a in group) / area))
         return Detections(polys, scores)
 
-    def _merge_rows(self, cands: list[Candidate]) -> list[Candidate]:
+    def _expand(self, group: list[Candidate]):
+        """The rotated rectangle of a line from its kernel pieces, unclipped (None if degenerate).
+
+        With ``join_boxes`` "kernel", the pieces' union is unclipped as one kernel; with "pieces",
+        each piece is unclipped on its own (as its training target was shrunk) and the line is their
+        union, no thicker than its thickest piece: a long union unclips wider than any of its pieces,
+        and pieces a little off each other's axis make it thicker still, into the neighbouring lines.
+        """
+        if len(group) == 1 or self.join_boxes == "kernel":
+            expanded = self._unclip(cv2.boxPoints(cv2.minAreaRect(np.concatenate([g[0] for g in group]))))
+            return None if expanded is None else cv2.minAreaRect(expanded)
+        boxes = [self._unclip(cv2.boxPoints(cv2.minAreaRect(pts))) for pts, _, _ in group]
+        boxes = [b for b in boxes if b is not None]
+        if not boxes:
+            return None
+        thick = max(min(cv2.minAreaRect(b)[1]) for b in boxes)
+        (cx, cy), (w, h), ang = cv2.minAreaRect(np.concatenate(boxes))
+        return ((cx, cy), (w, min(h, thick)) if w >= h else (min(w, thick), h), ang)
+
+    def _merge_rows(self, cands: list[Candidate], prob: np.ndarray) -> list[list[Candidate]]:
         """Join kernel pieces of one line that broke apart at wide punctuation or spaces.
 
         Two pieces join when they lie on one line (the longer piece's axis passes within half a kernel
         height of the other's centre, kernel heights within 2x, angles within 5 degrees) and the gap
         between them along that axis is at most ``merge_gap`` x the estimated full line height. With
         ``join_slivers``, a piece less than half as thick also joins when it lies wholly within the
-        other's band."""
+        other's band. With ``bridge_gap``, a gap up to that many line heights joins when its longest
+        blank stretch (see :meth:`_longest_blank`) is no longer than a plain join could span, nor
+        than half the gap: a gap mostly blank is a gutter between columns."""
         n = len(cands)
         geo = []
         for pts, _, _ in cands:
@@ -153,21 +180,44 @@ class DBDetector:
                 if min(h, h2) < 0.5 * max(h, h2) and not sliver:
                     continue
                 gap = abs(along) - (w + w2) / 2
-                if gap <= self.merge_gap * max(fh, fh2):
+                reach = self.merge_gap * max(fh, fh2)
+                if gap <= reach:
                     parent[find(j)] = find(i)
+                elif gap <= self.bridge_gap * max(fh, fh2) and find(i) != find(j):
+                    # the gap's span along the axis of piece i, in its own coordinates
+                    start = w / 2 if along > 0 else along + w2 / 2
+                    origin = (cx + ux * start, cy + uy * start)
+                    line_h = max(fh, fh2)
+                    blank = self._longest_blank(prob, origin, (ux, uy), gap, max(h, h2))
+                    # a gutter (between columns, or table cells) stays blank two lines up and down
+                    channel = self._longest_blank(prob, origin, (ux, uy), gap, max(h, h2) + 4 * line_h)
+                    if blank <= min(reach, gap / 2) and channel < 0.5 * line_h:
+                        parent[find(j)] = find(i)
         groups: dict[int, list[int]] = {}
         for i in range(n):
             groups.setdefault(find(i), []).append(i)
-        out = []
-        for members in groups.values():
-            if len(members) == 1:
-                out.append(cands[members[0]])
-                continue
-            pts = np.concatenate([cands[k][0] for k in members])
-            area = sum(cands[k][2] for k in members)
-            score = sum(cands[k][1] * cands[k][2] for k in members) / area
-            out.append((pts, score, area))
-        return out
+        return [[cands[k] for k in members] for members in groups.values()]
+
+    def _longest_blank(
+        self,
+        prob: np.ndarray,
+        origin: tuple[float, float],
+        axis: tuple[float, float],
+        length: float,
+        thick: float,
+    ) -> int:
+        """Longest run (model pixels) of a strip along ``axis`` from ``origin``, ``length`` long and
+        ``thick`` across, whose every column stays under ``bridge_thresh``."""
+        n, m = max(1, round(length)), max(1, round(thick))
+        ux, uy = axis
+        # output (s, t) samples prob at origin + s * axis + (t - thick / 2) * normal
+        to_src = np.array(
+            [[ux, -uy, origin[0] + uy * m / 2], [uy, ux, origin[1] - ux * m / 2]], dtype=np.float32
+        )
+        strip = cv2.warpAffine(prob, to_src, (n, m), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+        blank = np.concatenate([[0], (strip.max(axis=0) < self.bridge_thresh).astype(np.int8), [0]])
+        edges = np.flatnonzero(np.diff(blank))
+        return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
     @staticmethod
     def _box_score(prob: np.ndarray, pts: np.ndarray) -> float:
