@@ -59,9 +59,9 @@ class DBDetector:
         self.merge_gap = float(cfg.get("merge_gap", 0.0))
         # whether a kernel piece under half as thick as a line's may join it (see _merge_rows)
         self.join_slivers = bool(cfg.get("join_slivers", False))
-        # pieces further apart, up to bridge_gap x line height, still join when the probability map
-        # between them never stays under bridge_thresh for longer than merge_gap x line height nor
-        # for half the gap: weak marks (sparse punctuation, thin Latin letters), not a gutter; 0 = off
+        # pieces further apart, up to bridge_gap x line height, still join over faint marks (sparse
+        # punctuation, thin Latin letters: probability >= bridge_thresh) but not over a gutter (see
+        # _merge_rows); 0 = off
         self.bridge_gap = float(cfg.get("bridge_gap", 0.0))
         self.bridge_thresh = float(cfg.get("bridge_thresh", 0.1))
         # how a joined line's box is unclipped (see _expand): "kernel" or "pieces"
@@ -112,7 +112,7 @@ class DBDetector:
             scores.append(float(sum(s * a for _, s, a in group) / area))
         return Detections(polys, scores)
 
-    def _expand(self, group: list[Candidate]):
+    def _expand(self, group: list[Candidate]) -> cv2.typing.RotatedRect | None:
         """The rotated rectangle of a line from its kernel pieces, unclipped (None if degenerate).
 
         With ``join_boxes`` "kernel", the pieces' union is unclipped as one kernel; with "pieces",
@@ -139,8 +139,10 @@ class DBDetector:
         between them along that axis is at most ``merge_gap`` x the estimated full line height. With
         ``join_slivers``, a piece less than half as thick also joins when it lies wholly within the
         other's band. With ``bridge_gap``, a gap up to that many line heights joins when its longest
-        blank stretch (see :meth:`_longest_blank`) is no longer than a plain join could span, nor
-        than half the gap: a gap mostly blank is a gutter between columns."""
+        blank stretch (see :meth:`_longest_blank`) is no longer than a plain join could span, nor than
+        half the gap, and when the gap, widened by two line heights up and down, has no blank channel
+        half a line height wide: the gutter between columns or table cells runs through the lines
+        around it, a gap in one line of a paragraph does not."""
         n = len(cands)
         geo = []
         for pts, _, _ in cands:
