@@ -16,7 +16,8 @@ crop ``side_pad`` (:func:`shizi.recognition.crops.crop_line`) times ``ink_margin
 whole crops) times ``width_scale`` times language-model weight (0: none) and threshold
 (:mod:`shizi.recognition.lm`) times quote pairing on or off (:mod:`shizi.recognition.quotes`) times
 Latin word correction on or off (:mod:`shizi.recognition.lexicon`) times re-reading of unsure lines
-(``reread_scales``, ``none`` or comma-separated, and ``reread_threshold``; :mod:`shizi.recognition.crnn`).
+(``reread_scales``, ``none`` or comma-separated, ``:agree`` appended for ``reread_until_agree``, and
+``reread_threshold``; :mod:`shizi.recognition.crnn`).
 Printed: line CER of the matched lines per setting (shizi.metrics scoring) and the recognizer's
 seconds for all of them. Needs the ``train`` extra (the page renderer).
 """
@@ -53,7 +54,8 @@ def main() -> None:
     ap.add_argument("--lexicon", nargs="+", choices=["on", "off"], default=["on"],
                     help="Latin word correction")
     ap.add_argument("--rereads", nargs="+", default=["none"],
-                    help="reread_scales to try: none, or comma-separated widths such as 1.2 or 0.9,1.2")
+                    help="reread_scales to try: none, or comma-separated widths such as 1.2 or 0.9,1.2; "
+                         "with ':agree' (0.9,1.2:agree) a line's re-reading stops once two readings agree")
     ap.add_argument("--reread-thresholds", nargs="+", type=float, default=[0.7])
     ap.add_argument("--lm", default="lm_zh_bigram", help="language model name or folder")
     ap.add_argument("--lexicon-model", default="lex_en", help="word list name or folder")
@@ -77,7 +79,9 @@ def main() -> None:
         for s in settings:
             pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes, lexicon, reread, unsure = s
             rec.reread_threshold = unsure
-            rec.reread_scales = [] if reread == "none" else [float(x) for x in reread.split(",")]
+            scales, _, until = reread.partition(":")
+            rec.reread_scales = [] if scales == "none" else [float(x) for x in scales.split(",")]
+            rec.reread_until_agree = until == "agree"
             rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
             rec.pairer = QuotePairer(rec.charset) if quotes == "on" else None
             rec.words = words if lexicon == "on" else None

@@ -113,6 +113,36 @@ def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
     assert [r.text for r in again] == [r.text for r in plain] == ["中中中", "中中中"]
 
 
+def test_reread_until_agree_stops_once_a_text_repeats(tiny_recognizer, monkeypatch):
+    rec = tiny_recognizer  # charset 中, A
+    faint = np.full((32, 120, 3), 255, np.uint8)
+    draw_line(faint, 4, 6, 3, h=20, piece_w=24, gap=14)
+    faint[faint == 0] = 60  # unsure: read again
+    calls: list[int] = []
+    read = rec._read
+
+    def spy(prepared):
+        calls.append(len(prepared))
+        return read(prepared)
+
+    monkeypatch.setattr(rec, "_read", spy)
+    rec.reread_scales, rec.reread_threshold = [2.0, 1.5, 3.0], 0.9
+    first = rec.recognize([faint])
+    assert calls == [1, 1, 1]  # every width
+    calls.clear()
+    rec.reread_until_agree = True
+    assert rec.recognize([faint])[0].text == first[0].text == "中中中"
+    assert calls == [1]  # the first re-reading gave the same text: settled
+    # a re-reading that differs keeps the line open until one repeats an earlier text
+    other = _reading(rec, [[0.9, 0.05, 0.05], [0.05, 0.1, 0.85], [0.9, 0.05, 0.05]])
+    assert other[0].text == "A"
+    replies = iter([[other]])
+    calls.clear()
+    monkeypatch.setattr(rec, "_read", lambda prepared: next(replies, None) or spy(prepared))
+    assert rec.recognize([faint])[0].text in ("中中中", "A")  # as _agree weighs the three readings
+    assert calls == [1]  # after "A", the 1.5 reading repeated 中中中; 3.0 was not needed
+
+
 def test_reread_comes_from_the_config_and_can_be_turned_off(tmp_path):
     from shizi.reader import Reader
     from tiny_models import recognizer_model, write_model_folder

@@ -54,6 +54,8 @@ class CRNNRecognizer:
         self.width_scale = float(cfg.get("width_scale", 1.0))
         self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])] if reread else []
         self.reread_threshold = float(cfg.get("reread_threshold", 0.7))
+        # stop re-reading a line once two of its readings give the same text (fewer reads)
+        self.reread_until_agree = bool(cfg.get("reread_until_agree", False))
         self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
         self.corrector: CharCorrector | None = None
         if lm and cfg.get("lm"):
@@ -102,10 +104,18 @@ class CRNNRecognizer:
             unsure = [j for j, (_, probs) in enumerate(reads) if probs is not None]
             chosen = {}
             if unsure:
-                again = [self._read([self._resize(greys[batch[j]], scale) for j in unsure])
-                         for scale in self.reread_scales]
-                readings = [[reads[j]] + [a[n] for a in again] for n, j in enumerate(unsure)]
-                chosen = dict(zip(unsure, self._agree(readings), strict=True))
+                readings = {j: [reads[j]] for j in unsure}
+                open_ = list(unsure)
+                for scale in self.reread_scales:
+                    if not open_:
+                        break
+                    again = self._read([self._resize(greys[batch[j]], scale) for j in open_])
+                    for j, read in zip(open_, again, strict=True):
+                        readings[j].append(read)
+                    if self.reread_until_agree:  # a line is settled once a reading repeats an earlier one
+                        open_ = [j for j in open_ if readings[j][-1][0].text not in
+                                 {r.text for r, _ in readings[j][:-1]}]
+                chosen = dict(zip(unsure, self._agree([readings[j] for j in unsure]), strict=True))
             for j, k in enumerate(batch):
                 results[k] = chosen.get(j, reads[j][0])
         return results
