@@ -26,7 +26,8 @@ class CRNNRecognizer:
     (:mod:`shizi.recognition.lexicon`).
 
     A line with a character less sure than ``reread_threshold`` is read again at each of
-    ``reread_scales`` (widths relative to the crop's aspect, as ``width_scale``); among the texts the
+    ``reread_scales`` (widths relative to the crop's aspect, as ``width_scale``), in turn, and with
+    ``reread_until_agree`` only until a reading repeats an earlier one's text; among the texts the
     readings give, the one with the highest CTC likelihood summed over all the readings (each per time
     step) wins. Different widths fail on different glyphs, and a wrong reading is rarely likely under
     the others. ``reread=False`` reads every line once (faster)."""
