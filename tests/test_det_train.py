@@ -281,7 +281,10 @@ def test_db_joined_box_keeps_its_pieces_thickness():
     gt, _, _, _ = db_targets([left, left + [220, 3]], 120, 440)  # the right piece sits 3 px lower
     post = _db_post(merge_gap=2.0)
     single = post.postprocess(gt[:, :215], 1.0, 1.0, 215, 120).polygons[0]
-    thickness = lambda q: float(np.linalg.norm(q[3] - q[0]))  # noqa: E731
+
+    def thickness(q: np.ndarray) -> float:
+        return float(np.linalg.norm(q[3] - q[0]))
+
     (loose,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
     post.join_boxes = "pieces"
     (capped,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
