@@ -192,8 +192,9 @@ class DBDetector:
                     line_h = max(fh, fh2)
                     blank = self._longest_blank(prob, origin, (ux, uy), gap, max(h, h2))
                     # a gutter (between columns, or table cells) stays blank two lines up and down
-                    channel = self._longest_blank(prob, origin, (ux, uy), gap, max(h, h2) + 4 * line_h)
-                    if blank <= min(reach, gap / 2) and channel < 0.5 * line_h:
+                    if blank <= min(reach, gap / 2) and self._longest_blank(
+                        prob, origin, (ux, uy), gap, max(h, h2) + 4 * line_h
+                    ) < 0.5 * line_h:
                         parent[find(j)] = find(i)
         groups: dict[int, list[int]] = {}
         for i in range(n):
