@@ -145,11 +145,11 @@ def test_reread_until_agree_stops_once_a_text_repeats(tiny_recognizer, monkeypat
 
 def test_reread_comes_from_the_config_and_can_be_turned_off(tmp_path):
     from shizi.reader import Reader
-    from tiny_models import recognizer_model, write_model_folder
+    from tiny_models import DATA, write_model_folder
 
     folder = write_model_folder(
         tmp_path / "rec",
-        recognizer_model(),
+        (DATA / "tiny-rec.onnx").read_bytes(),
         {"name": "tiny-rec-reread", "task": "recognition", "arch": "crnn-tiny-test", "height": 32,
          "width_stride": 8, "reread_scales": [1.5, 2], "reread_threshold": 0.8},
         charset=["中", "A"],

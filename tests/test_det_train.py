@@ -10,6 +10,7 @@ import random
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # trains with torch
 torch = pytest.importorskip("torch")
 
 from shizi.detection.ctpn import build_lines, fit_line, nms  # noqa: E402
@@ -45,15 +46,20 @@ def test_page_quads_lie_on_drawn_text():
     inside = np.zeros_like(ink)
     import cv2
 
-    for q in cv.quads:
+    for q, text in zip(cv.quads, cv.texts, strict=True):
         m = np.zeros(ink.shape, np.uint8)
         cv2.fillPoly(m, [q.round().astype(np.int32)], 1)
         box_ink = ink & (m > 0)
         assert box_ink.sum() > 0.02 * m.sum()  # the box holds text
         cols = np.nonzero(box_ink.any(0))[0]
         h = q[2, 1] - q[0, 1]
-        # first and last glyph
-        assert abs(cols.min() - q[0, 0]) < 0.35 * h and abs(cols.max() - q[1, 0]) < 0.35 * h
+        # the box runs from the first glyph's advance to the last one's (a typographic line box, as the
+        # evaluation sets label lines): the ink starts within the first advance and ends within the last
+        # (punctuation such as "，" inks only part of its advance), give or take a pixel of anti-aliasing
+        tol = 0.1 * h + 1
+        first, last = fonts.width(text[0]), fonts.width(text[-1])
+        assert q[0, 0] - tol <= cols.min() <= q[0, 0] + first + tol, text
+        assert q[1, 0] - last - tol <= cols.max() <= q[1, 0] + tol, text
         inside |= cv2.dilate(m, np.ones((3, 3), np.uint8)) > 0
     assert (ink & ~inside).sum() <= 0.002 * ink.sum()  # all the ink is in some line box
 

@@ -16,7 +16,12 @@ from shizi.recognition import ctc_greedy_decode
 from shizi.recognition.lexicon import Lexicon, WordCorrector
 
 CHARSET = list("CtrlI1!AaseD的 ")
-needs_train = pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra")
+_no_jieba = pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra")
+
+
+def needs_train(test):
+    """A test that builds a language model with the train extra (jieba): slow, skipped without it."""
+    return pytest.mark.slow(_no_jieba(test))
 
 
 def _lexicon(tmp_path: Path, words: list[str]) -> Lexicon:

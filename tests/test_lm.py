@@ -14,6 +14,13 @@ from shizi.errors import ModelError
 from shizi.models import load_model
 from shizi.recognition import ctc_greedy_decode
 
+_no_jieba = pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+
+
+def needs_train(test):
+    """A test that builds a language model with the train extra (jieba): slow, skipped without it."""
+    return pytest.mark.slow(_no_jieba(test))
+
 
 def _lm():
     from shizi.recognition.lm import BigramLM
@@ -71,7 +78,7 @@ def test_reader_can_turn_the_language_model_off():
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "lm_corpus"
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+@needs_train
 def test_shipped_lm_is_what_the_build_command_makes(tmp_path):
     from shizi.train.lm import build_bigram_lm
 
@@ -99,7 +106,7 @@ def test_corpus_lines_strip_markup_and_repeats(tmp_path):
     assert list(corpus_lines([tmp_path])) == ['打开"文件"菜单', "帮助", "保存<文件>"]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+@needs_train
 def test_running_text_teaches_pairs_across_words(tmp_path):
     from shizi.recognition.lm import BigramLM
     from shizi.train.lm import build_bigram_lm
@@ -117,7 +124,7 @@ def test_running_text_teaches_pairs_across_words(tmp_path):
     assert json.loads((tmp_path / "both" / "config.json").read_text())["corpus_lines"] == 50
 
 
-@pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+@needs_train
 def test_extra_chars_add_punctuation_and_keep_the_han_model(tmp_path):
     from shizi.recognition.lm import BigramLM
     from shizi.train.lm import build_bigram_lm

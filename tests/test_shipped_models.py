@@ -24,6 +24,7 @@ def _have_defaults() -> str | None:
     return None
 
 
+pytestmark = pytest.mark.slow  # the shipped detector and recognizer, end to end
 missing = _have_defaults()
 needs_defaults = pytest.mark.skipif(missing is not None, reason=f"shipped models not installed: {missing}")
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow  # trains with torch
 torch = pytest.importorskip("torch")
 
 from shizi.synth.charset import build_charset, load_charset, save_charset  # noqa: E402

@@ -41,7 +41,7 @@ def _missing() -> str | None:
 _why = _missing()
 if _why and os.environ.get("CI"):
     raise RuntimeError(f"web page test cannot run on CI: {_why}")
-pytestmark = pytest.mark.skipif(_why is not None, reason=_why or "")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(_why is not None, reason=_why or "")]
 
 
 def _free_port() -> int:

@@ -3,6 +3,11 @@
 They are *not* OCR models: the recognizer reads each dark run of a line as the symbol "中", and the
 detector's probability map is the blurred dark-pixel mask. They exist so the pipeline, decoding,
 layout and outputs are testable before (and independently of) the trained models.
+
+The graphs are committed as ``tests/data/tiny-det.onnx`` and ``tests/data/tiny-rec.onnx`` so that the
+runtime's tests need only the runtime (onnxruntime, not the ``onnx`` package of the train extra);
+``python tests/tiny_models.py`` rebuilds them, and ``test_tiny_models_are_what_the_builders_make``
+checks they match these builders.
 """
 
 from __future__ import annotations
@@ -12,13 +17,14 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper
 
 OPSET = 13
+DATA = Path(__file__).parent / "data"
 
 
-def _const(name: str, value) -> onnx.NodeProto:
+def _const(name: str, value):
+    from onnx import TensorProto, helper
+
     arr = np.asarray(value)
     dtype = TensorProto.INT64 if arr.dtype.kind == "i" else TensorProto.FLOAT
     arr = arr.astype(np.int64 if dtype == TensorProto.INT64 else np.float32)
@@ -30,9 +36,12 @@ def _const(name: str, value) -> onnx.NodeProto:
     )
 
 
-def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> onnx.ModelProto:
+def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> bytes:
     """Input ``image`` [N,1,H,W] → ``probs`` [N, W/stride, 3]:
     class 1 where a column slab is dark, else blank."""
+    import onnx
+    from onnx import TensorProto, helper
+
     nodes = [
         helper.make_node(
             "AveragePool", ["image"], ["pooled"], kernel_shape=[height, stride], strides=[height, stride]
@@ -56,12 +65,15 @@ def recognizer_model(height: int = 32, stride: int = 8, sharp: float = 6.0) -> o
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    return model
+    return model.SerializeToString()
 
 
-def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float = 0.3) -> onnx.ModelProto:
+def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float = 0.3) -> bytes:
     """Input ``image`` [N,3,H,W] (mean 0.5, std 0.5) → ``prob`` [N,1,H,W]
     = sigmoid(gain·(blur(dark) − level))."""
+    import onnx
+    from onnx import TensorProto, helper
+
     nodes = [
         _const("axes1", [1]),
         helper.make_node("ReduceMean", ["image"], ["g"], axes=[1], keepdims=1),
@@ -93,14 +105,12 @@ def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float =
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     model.ir_version = 8
     onnx.checker.check_model(model)
-    return model
+    return model.SerializeToString()
 
 
-def write_model_folder(
-    folder: Path, model: onnx.ModelProto, config: dict, charset: list[str] | None = None
-) -> Path:
+def write_model_folder(folder: Path, data: bytes, config: dict, charset: list[str] | None = None) -> Path:
+    """A model folder: ``data`` (a serialized ONNX graph) as model.onnx, config.json with its hash."""
     folder.mkdir(parents=True, exist_ok=True)
-    data = model.SerializeToString()
     (folder / "model.onnx").write_bytes(data)
     cfg = dict(config)
     cfg.setdefault("onnx", "model.onnx")
@@ -116,7 +126,7 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
     """Write ``tiny-det`` and ``tiny-rec`` model folders under ``root``; returns their paths."""
     det = write_model_folder(
         root / "tiny-det",
-        detector_model(),
+        (DATA / "tiny-det.onnx").read_bytes(),
         {
             "name": "tiny-det",
             "task": "detection",
@@ -134,7 +144,7 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
     )
     rec = write_model_folder(
         root / "tiny-rec",
-        recognizer_model(),
+        (DATA / "tiny-rec.onnx").read_bytes(),
         {
             "name": "tiny-rec",
             "task": "recognition",
@@ -147,3 +157,10 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
         charset=["中", "A"],
     )
     return det, rec
+
+
+if __name__ == "__main__":
+    DATA.mkdir(exist_ok=True)
+    (DATA / "tiny-det.onnx").write_bytes(detector_model())
+    (DATA / "tiny-rec.onnx").write_bytes(recognizer_model())
+    print(f"wrote {DATA}/tiny-det.onnx and tiny-rec.onnx")
