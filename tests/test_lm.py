@@ -14,7 +14,7 @@ from shizi.errors import ModelError
 from shizi.models import load_model
 from shizi.recognition import ctc_greedy_decode
 
-_no_jieba = pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra (jieba)")
+_no_jieba = pytest.mark.skipif(importlib.util.find_spec("jieba") is None, reason="needs the train extra")
 
 
 def needs_train(test):
