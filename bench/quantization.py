@@ -1,11 +1,13 @@
 """Float32 against int8 export of one recognizer checkpoint: CER, time per line and file size.
 
-    .venv/bin/python bench/quantization.py                       # checkpoints/rec_crnn_lite.pt, lines_zh
+    .venv/bin/python bench/quantization.py                       # src/shizi/models/rec_crnn_lite, lines_zh
     .venv/bin/python bench/quantization.py --weights runs/x/weights.pt --repeats 5
 
 Both folders are exported from the same weights (``shizi.train.export``, needs the ``train`` extra) and
 scored with ``shizi.evaluate`` on one thread, the variants taking turns; time is the median per line,
-best of ``--repeats`` rounds.
+best of ``--repeats`` rounds. ``--weights`` is a weights.pt or a model folder; a folder's weights are
+read back from its ONNX file (``shizi.train.from_onnx``), so for the shipped int8 model the "fp32"
+variant holds the dequantized int8 weights, not the float32 ones it was trained to.
 """
 
 from __future__ import annotations
@@ -26,14 +28,23 @@ LINES = ROOT.parent / "shared" / "eval" / "lines_zh" / "labels.jsonl"
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("labels", nargs="?", type=Path, default=LINES)
-    ap.add_argument("--weights", type=Path, default=ROOT / "checkpoints" / "rec_crnn_lite.pt")
+    ap.add_argument("--weights", type=Path, default=ROOT / "src" / "shizi" / "models" / "rec_crnn_lite",
+                    help="a weights.pt, or a model folder (or its model.onnx) to read the weights from")
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        weights = args.weights
+        if weights.is_dir() or weights.suffix == ".onnx":
+            import torch
+
+            from shizi.train.from_onnx import to_weights
+
+            weights = Path(tmp) / "weights.pt"
+            torch.save(to_weights(args.weights), weights)
         folders = {}
         for variant, int8 in (("fp32", False), ("int8", True)):
             folders[variant] = Path(tmp) / variant
-            export_recognizer(args.weights, folders[variant], name=f"bench_{variant}", int8=int8)
+            export_recognizer(weights, folders[variant], name=f"bench_{variant}", int8=int8)
         readers = {v: Reader(detector=False, recognizer=str(f), threads=1) for v, f in folders.items()}
         out: dict[str, dict] = {}
         for _ in range(args.repeats):

@@ -26,7 +26,7 @@ from shizi.train.nets.detection import CTPN_ANCHORS, build
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", default="db", help="db | ctpn")
+    p.add_argument("--arch", help="db | ctpn (default: --init's, else db)")
     p.add_argument("--out", type=Path, required=True, help="run folder (weights.pt, optim.pt, log.jsonl)")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=8)
@@ -41,7 +41,8 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--until", type=int, help="stop after this step (the schedule still spans --steps)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--init", type=Path, help="start from these weights")
+    p.add_argument("--init", type=Path, help="start from these weights: a model folder such as "
+                   "src/shizi/models/det_db, its model.onnx, or a weights.pt")
     p.add_argument("--ckpt-every", type=int, default=50)
     p.add_argument("--log-every", type=int, default=10)
     p.add_argument("--export", type=Path, help="after training, export ONNX model folder here")
@@ -87,9 +88,25 @@ def train(args) -> Path:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = args.device
-    model = build(args.arch).to(device)
+    info = None
     if args.init and not args.resume:
-        model.load_state_dict(checkpoint.load_weights(args.init)["model"])
+        from shizi.train.from_onnx import read_init
+
+        info = read_init(args.init)
+        if args.arch and info.get("arch") and args.arch != info["arch"]:
+            raise ValueError(f"--arch {args.arch} but --init {args.init} is a {info['arch']}")
+        args.arch = args.arch or info.get("arch")
+    args.arch = args.arch or "db"
+    model = build(args.arch)
+    if info is not None:
+        from shizi.train.from_onnx import apply_init
+
+        calib = None
+        if "model" not in info:  # BatchNorm statistics of a few synthetic crops (own seed)
+            pages = DetPages(args.seed + 20_000, args.arch, args.size, args.crops_per_page, args.max_side)
+            calib = [collate([pages[i + k] for k in range(args.batch)])[0] for i in (0, args.batch)]
+        apply_init(model, info, calibration=calib)
+    model = model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = checkpoint.warmup_cosine(opt, args.warmup, args.steps)
     step = checkpoint.resume(args.out, model, opt, sched) if args.resume else 0

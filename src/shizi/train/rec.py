@@ -42,7 +42,7 @@ def cer_of(pairs: list[tuple[str, str]]) -> float:
 
 
 def add_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", default="crnn_lite", help="crnn_lite | crnn_vgg | crnn_se")
+    p.add_argument("--arch", help="crnn_lite | crnn_vgg | crnn_se (default: --init's, else crnn_lite)")
     p.add_argument("--out", type=Path, required=True, help="run folder (weights.pt, optim.pt, log.jsonl)")
     p.add_argument("--steps", type=int, default=100_000)
     p.add_argument("--batch", type=int, default=32)
@@ -58,7 +58,9 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bucket", type=int, default=4,
                    help="draw this many batches at once and group them by width (less padding)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--init", type=Path, help="start from these weights (fine-tuning)")
+    p.add_argument("--init", type=Path,
+                   help="start from these weights (fine-tuning): a model folder such as "
+                        "src/shizi/models/rec_crnn_lite, its model.onnx, or a weights.pt")
     p.add_argument("--data", type=Path, help="a user's labeled crops (.jsonl or .tsv) to train on")
     p.add_argument("--synth-ratio", type=float, default=0.3, help="synthetic share when --data is given")
     p.add_argument("--charset", type=Path, help="charset.txt (default: shizi.synth.charset.build_charset())")
@@ -69,12 +71,44 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--export", type=Path, help="after training, export ONNX model folder here")
 
 
+def _init_info(args) -> dict | None:
+    """What ``--init`` names (``shizi.train.from_onnx.read_init``), read once per run."""
+    if not args.init:
+        return None
+    cached = getattr(args, "_init_cache", None)
+    if cached is None or cached[0] != args.init:
+        from shizi.train.from_onnx import read_init
+
+        args._init_cache = (args.init, read_init(args.init))
+    return args._init_cache[1]
+
+
 def _charset(args) -> list[str]:
     from shizi.synth.charset import build_charset, load_charset
 
-    if args.init:
-        return checkpoint.load_weights(args.init)["charset"]
+    info = _init_info(args)
+    if info is not None:
+        if "charset" not in info:
+            raise ValueError(f"--init {args.init}: no charset.txt next to the model")
+        return info["charset"]
     return load_charset(args.charset) if args.charset else build_charset()
+
+
+def _arch(args) -> str:
+    """--arch, else the architecture --init was trained as, else crnn_lite."""
+    info = _init_info(args)
+    known = info.get("arch") if info else None
+    if args.arch and known and args.arch != known:
+        raise ValueError(f"--arch {args.arch} but --init {args.init} is a {known}")
+    return args.arch or known or "crnn_lite"
+
+
+def _calibration_batches(args, n: int = 64) -> list[torch.Tensor]:
+    """A few synthetic batches (their own seed) to measure BatchNorm statistics on after an ONNX
+    init (``shizi.train.from_onnx.calibrate_batchnorm``)."""
+    synth = SynthLines(args.seed + 20_000, max_chars=args.max_chars, aspect=args.aspect)
+    samples = sorted((synth[i] for i in range(n)), key=lambda s: s[0].shape[1])
+    return [collate(samples[i : i + 32])[0] for i in range(0, n, 32)]
 
 
 @torch.no_grad()
@@ -121,10 +155,15 @@ def train(args) -> Path:
     device = args.device
     charset = _charset(args)
     enc = Encoder(charset)
-    model = build(args.arch, len(charset) + 1).to(device, memory_format=torch.channels_last)
-    stride = model.width_stride
+    args.arch = _arch(args)
+    model = build(args.arch, len(charset) + 1)
     if args.init and not args.resume:
-        model.load_state_dict(checkpoint.load_weights(args.init)["model"])
+        from shizi.train.from_onnx import apply_init
+
+        info = _init_info(args)
+        apply_init(model, info, calibration=None if "model" in info else _calibration_batches(args))
+    model = model.to(device, memory_format=torch.channels_last)
+    stride = model.width_stride
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = checkpoint.warmup_cosine(opt, args.warmup, args.steps)
     step = checkpoint.resume(args.out, model, opt, sched) if args.resume else 0
