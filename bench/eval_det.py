@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from shizi import metrics as M
+from shizi.config import CTPNConfig
 from shizi.detection import load_detector
 from shizi.evaluate import load_labels, ref_polygon
 
@@ -40,18 +41,14 @@ def _pages(set_name: str, limit: int | None):
 
 def _run_raw(det, img):
     x, sx, sy = det.preprocess(img)
-    out = det.session.run(None, {det.input_name: x})
-    return out, sx, sy
+    out = det.run(x)
+    return (out if isinstance(out, tuple) else (out,)), sx, sy
 
 
-def _post(det, raw, img):
+def _post(post, raw, img):
+    """``post`` (a detector's post-processing) on the network outputs ``raw`` of page ``img``."""
     out, sx, sy = raw
-    if hasattr(det, "anchors"):
-        names = det.output_names
-        o = dict(zip(names, out, strict=False))
-        return det.postprocess(o["score"][0], o["regr"][0], o["side"][0], sx, sy, img.shape[1], img.shape[0])
-    prob = np.asarray(out[0], np.float32)
-    return det.postprocess(prob.reshape(prob.shape[-2:]), sx, sy, img.shape[1], img.shape[0])
+    return post(*out, sx, sy, img.shape[1], img.shape[0])
 
 
 def main() -> None:
@@ -66,9 +63,7 @@ def main() -> None:
     ap.add_argument("--vis", type=Path, help="write pages with predicted (green) and reference (red) lines")
     args = ap.parse_args()
     det = load_detector(args.det, threads=args.threads)
-    for kv in args.set_param:
-        k, v = kv.split("=")
-        setattr(det, k, type(getattr(det, k))(json.loads(v)))  # JSON: 0.5, true, false
+    det = det.with_config(**{k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set_param)})
     results = {}
     for set_name in args.sets:
         raws, pages, secs, cpus = [], [], [], []
@@ -76,7 +71,7 @@ def main() -> None:
             det.detect(img) if not secs else None  # warm-up on the first page
             t0, c0 = time.perf_counter(), time.process_time()
             raw = _run_raw(det, img)
-            d = _post(det, raw, img)
+            d = _post(det.post, raw, img)
             secs.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
             raws.append((raw, img, refs, dc))
@@ -99,24 +94,20 @@ def main() -> None:
         if args.sweep:
             if args.grid:
                 grid = args.grid
-            elif hasattr(det, "anchors"):
+            elif isinstance(det.config, CTPNConfig):
                 grid = {"score_thresh": [0.5, 0.6, 0.7, 0.8], "max_gap": [0.8, 1.2, 1.6, 2.0]}
             else:
                 grid = {"unclip_ratio": [0.9, 1.0, 1.1, 1.2, 1.35, 1.5], "box_thresh": [0.4, 0.5, 0.6],
                         "thresh": [0.2, 0.3, 0.4], "close_x": [0, 5, 9]}
-            saved = {k: getattr(det, k) for k in grid}
             for vals in itertools.product(*grid.values()):
-                for k, v in zip(grid, vals, strict=False):
-                    setattr(det, k, v)
+                post = type(det.post)(det.config.replace(**dict(zip(grid, vals, strict=True))))
                 pp = []
                 for raw, img, refs, dc in raws:
-                    d = _post(det, raw, img)
+                    d = _post(post, raw, img)
                     pp.append(([p.tolist() for p in d.polygons], refs, dc))
                 rr = M.detection_prf(pp)
                 print("  sweep", dict(zip(grid, vals, strict=False)),
                       f"P {rr.precision:.4f} R {rr.recall:.4f} H {rr.hmean:.4f}")
-            for k, v in saved.items():
-                setattr(det, k, v)
     print(json.dumps(results))
 
 

@@ -68,9 +68,8 @@ def main() -> None:
                     help="override a detector post-processing constant, e.g. box_thresh=0.45")
     args = ap.parse_args()
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1, lm=not args.no_lm)
-    for kv in args.det_param:
-        key, value = kv.split("=")
-        setattr(reader.detector, key, type(getattr(reader.detector, key))(json.loads(value)))  # JSON
+    changes = {key: json.loads(value) for key, value in (kv.split("=", 1) for kv in args.det_param)}  # JSON
+    reader.detector = reader.detector.with_config(**changes)
     labels = load_labels(args.labels)[: args.limit]
     page_pairs, edits, worst = [], Counter(), []
     n = Counter()

@@ -31,10 +31,12 @@ def main() -> None:
     ap.add_argument("--width-scale", type=float, help="override the recognizer's width_scale")
     args = ap.parse_args()
     reader = Reader(detector=False, recognizer=args.rec, threads=1)
+    changes = {}
     if args.ink_margin is not None:
-        reader.recognizer.ink_margin = None if args.ink_margin == "none" else float(args.ink_margin)
+        changes["ink_margin"] = None if args.ink_margin == "none" else float(args.ink_margin)
     if args.width_scale is not None:
-        reader.recognizer.width_scale = args.width_scale
+        changes["width_scale"] = args.width_scale
+    reader.recognizer = reader.recognizer.with_config(**changes)
     pairs: dict[str, list[tuple[str, str]]] = {}
     edits: Counter = Counter()
     for line in args.labels.read_text(encoding="utf-8").splitlines():

@@ -63,7 +63,8 @@ def main() -> None:
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1)
     rec = reader.recognizer
     lm = BigramLM(load_model(args.lm, task="lm"))
-    words = WordCorrector(Lexicon(load_model(args.lexicon_model, task="lm")), rec.charset)
+    words = WordCorrector(Lexicon(load_model(args.lexicon_model, task="lm")), rec.charset,
+                          threshold=rec.config.lexicon_threshold)
     settings = list(itertools.product(args.side_pads,
                                       [None if m == "none" else float(m) for m in args.margins],
                                       args.width_scales, args.lm_weights, args.lm_thresholds, args.quotes,
@@ -77,16 +78,17 @@ def main() -> None:
         crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad)[0] for a, _, _ in matches]
                  for pad in args.side_pads}
         for s in settings:
-            pad, rec.ink_margin, rec.width_scale, weight, threshold, quotes, lexicon, reread, unsure = s
-            rec.reread_threshold = unsure
+            pad, margin, width_scale, weight, threshold, quotes, lexicon, reread, unsure = s
             scales, _, until = reread.partition(":")
-            rec.reread_scales = [] if scales == "none" else [float(x) for x in scales.split(",")]
-            rec.reread_until_agree = until == "agree"
-            rec.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
-            rec.pairer = QuotePairer(rec.charset) if quotes == "on" else None
-            rec.words = words if lexicon == "on" else None
+            r = rec.with_config(  # the language models are set below, built once
+                ink_margin=margin, width_scale=width_scale, reread_threshold=unsure,
+                reread_scales=[] if scales == "none" else [float(x) for x in scales.split(",")],
+                reread_until_agree=until == "agree", lm=None, lexicon=None)
+            r.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
+            r.pairer = QuotePairer(rec.charset) if quotes == "on" else None
+            r.words = words if lexicon == "on" else None
             t0 = time.perf_counter()
-            out = rec.recognize(crops[pad])
+            out = r.recognize(crops[pad])
             seconds[s] += time.perf_counter() - t0
             pairs[s] += [(page.texts[b], r.text) for (_, b, _), r in zip(matches, out, strict=True)]
     names = {s: ("side_pad={} margin={} scale={} lm={} threshold={} quotes={} lexicon={} reread={} "

@@ -102,14 +102,13 @@ def test_only_unsure_lines_are_read_again(tiny_recognizer, monkeypatch):
         return run_batch(items, keep)
 
     monkeypatch.setattr(rec, "_run_batch", spy)
-    rec.reread_scales, rec.reread_threshold = [], 0.9
-    plain = rec.recognize([sure, faint])
+    plain = rec.with_config(reread_scales=[], reread_threshold=0.9).recognize([sure, faint])
     assert len(widths) == 1 and min(plain[1].char_confidences) < 0.9 < min(plain[0].char_confidences)
     widths.clear()
-    rec.reread_scales = [2.0]
+    rec = rec.with_config(reread_scales=[2.0], reread_threshold=0.9)
     again = rec.recognize([sure, faint])
     assert len(widths) == 2 and len(widths[1]) == 1  # the faint line only, at twice the width
-    assert widths[1][0] == pytest.approx(2 * widths[0][1] / rec.width_scale, abs=2)
+    assert widths[1][0] == pytest.approx(2 * widths[0][1] / rec.config.width_scale, abs=2)
     assert [r.text for r in again] == [r.text for r in plain] == ["中中中", "中中中"]
 
 
@@ -126,11 +125,12 @@ def test_reread_until_agree_stops_once_a_text_repeats(tiny_recognizer, monkeypat
         return read(prepared)
 
     monkeypatch.setattr(rec, "_read", spy)
-    rec.reread_scales, rec.reread_threshold = [2.0, 1.5, 3.0], 0.9
+    rec = tiny_recognizer.with_config(reread_scales=[2.0, 1.5, 3.0], reread_threshold=0.9,
+                                      reread_until_agree=False)
     first = rec.recognize([faint])
     assert calls == [1, 1, 1]  # every width
     calls.clear()
-    rec.reread_until_agree = True
+    rec = rec.with_config(reread_until_agree=True)
     assert rec.recognize([faint])[0].text == first[0].text == "中中中"
     assert calls == [1]  # the first re-reading gave the same text: settled
     # a re-reading that differs keeps the line open until one repeats an earlier text
@@ -155,8 +155,8 @@ def test_reread_comes_from_the_config_and_can_be_turned_off(tmp_path):
         charset=["中", "A"],
     )
     rec = CRNNRecognizer(load_model(folder, task="recognition"))
-    assert (rec.reread_scales, rec.reread_threshold) == ([1.5, 2.0], 0.8)
-    assert Reader(detector=False, recognizer=folder, reread=False).recognizer.reread_scales == []
+    assert (rec.config.reread_scales, rec.config.reread_threshold) == ((1.5, 2.0), 0.8)
+    assert Reader(detector=False, recognizer=folder, reread=False).recognizer.config.reread_scales == ()
     line = np.full((32, 120, 3), 255, np.uint8)
     draw_line(line, 4, 6, 3, h=20, piece_w=24, gap=14)
     line[line == 0] = 60

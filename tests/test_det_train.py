@@ -190,16 +190,17 @@ def test_ctpn_line_joining():
     assert sorted(keep.tolist()) == [0, 2]
 
 
-def _db_post(**cfg):
-    from shizi.detection.db import DBDetector
+# the DB paper's post-processing with the training shrink inverted, every joining rule off
+PLAIN_DB = {"thresh": 0.3, "box_thresh": 0.5, "shrink_ratio": 0.4, "unclip_ratio": 1.0, "merge_gap": 0.0,
+            "join_slivers": False, "bridge_gap": 0.0, "bridge_thresh": 0.1, "join_boxes": "kernel"}
 
-    d = DBDetector.__new__(DBDetector)  # post-processing only, no ONNX session
-    d.thresh, d.box_thresh, d.min_size, d.max_candidates = 0.3, 0.5, 3.0, 1000
-    d.shrink_ratio, d.unclip_ratio, d.close_x, d.merge_gap = 0.4, 1.0, 0, 0.0
-    d.join_slivers, d.bridge_gap, d.bridge_thresh, d.join_boxes = False, 0.0, 0.1, "kernel"
-    for k, v in cfg.items():
-        setattr(d, k, v)
-    return d
+
+def _db_post(**cfg):
+    """DB post-processing alone (no model): PLAIN_DB with ``cfg`` changed."""
+    from shizi.config import DBConfig
+    from shizi.detection.db import DBPostProcess
+
+    return DBPostProcess(DBConfig(**{**PLAIN_DB, **cfg}))
 
 
 def test_db_unclip_inverts_training_shrink():
@@ -210,7 +211,7 @@ def test_db_unclip_inverts_training_shrink():
     word = np.float32([[10, 20], [60, 20], [60, 50], [10, 50]])
     for q in (long_line, word):
         gt, _, _, _ = db_targets([q], 100, 420)
-        det = _db_post().postprocess(gt, 1.0, 1.0, 420, 100)
+        det = _db_post()(gt, 1.0, 1.0, 420, 100)
         assert len(det.polygons) == 1
         assert polygon_iou(det.polygons[0].tolist(), q.tolist()) > 0.9
 
@@ -221,8 +222,8 @@ def test_db_merge_gap_joins_pieces_of_a_line():
     line = np.float32([[10, 20], [400, 20], [400, 50], [10, 50]])
     gt, _, _, _ = db_targets([line, line + [0, 60]], 120, 420)
     gt[:, 150:170] = 0  # the kernel breaks at wide punctuation
-    assert len(_db_post().postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 4
-    joined = _db_post(merge_gap=1.0).postprocess(gt, 1.0, 1.0, 420, 120)
+    assert len(_db_post()(gt, 1.0, 1.0, 420, 120).polygons) == 4
+    joined = _db_post(merge_gap=1.0)(gt, 1.0, 1.0, 420, 120)
     assert len(joined.polygons) == 2  # one per line: pieces joined along the line, not across lines
 
 
@@ -241,17 +242,17 @@ def test_db_bridges_a_long_gap_only_over_weak_marks():
     for x in range(160, 300, 25):  # ... where it holds faint marks (sparse punctuation)
         gt[middle[0] : middle[-1] + 1, x : x + 8] = 0.2
     post = _db_post(merge_gap=1.0)
-    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 10
-    post.bridge_gap, post.bridge_thresh = 8.0, 0.1
-    boxes = post.postprocess(gt, 1.0, 1.0, 620, 280).polygons
+    assert len(post(gt, 1.0, 1.0, 620, 280).polygons) == 10
+    post = _db_post(merge_gap=1.0, bridge_gap=8.0, bridge_thresh=0.1)
+    boxes = post(gt, 1.0, 1.0, 620, 280).polygons
     assert len(boxes) == 9  # the middle line joined over its marks; the gutter stays open
     wide = [q for q in boxes if q[:, 0].max() - q[:, 0].min() > 570]
     assert len(wide) == 3 and any(60 < q[:, 1].mean() < 100 for q in wide)
-    post.bridge_thresh = 0.3  # marks this faint no longer count as ink
-    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 10
+    post = _db_post(merge_gap=1.0, bridge_gap=8.0, bridge_thresh=0.3)  # marks this faint are not ink
+    assert len(post(gt, 1.0, 1.0, 620, 280).polygons) == 10
     gt[middle[0] : middle[-1] + 1, 150:300] = 0.2  # a gap of even faint ink is bridged
-    post.bridge_thresh = 0.1
-    assert len(post.postprocess(gt, 1.0, 1.0, 620, 280).polygons) == 9
+    post = _db_post(merge_gap=1.0, bridge_gap=8.0, bridge_thresh=0.1)
+    assert len(post(gt, 1.0, 1.0, 620, 280).polygons) == 9
 
 
 def test_db_bridge_stops_at_a_gutter():
@@ -266,18 +267,19 @@ def test_db_bridge_stops_at_a_gutter():
     gt[:, 150:300] = 0
     gt[:, 150:250][tails] = 0.2
     post = _db_post(merge_gap=2.0, bridge_gap=8.0, bridge_thresh=0.1)
-    assert len(post.postprocess(gt, 1.0, 1.0, 620, 240).polygons) == 10
+    assert len(post(gt, 1.0, 1.0, 620, 240).polygons) == 10
     # the same break in one line of a paragraph is bridged: the lines above and below run on
     middle = band[(band > 90) & (band < 130)]
     clean[middle[0] : middle[-1] + 1] = gt[middle[0] : middle[-1] + 1]
-    assert len(post.postprocess(clean, 1.0, 1.0, 620, 240).polygons) == 5
+    assert len(post(clean, 1.0, 1.0, 620, 240).polygons) == 5
     # but not a gap that is mostly blank: faint ink over 150-195, then blank to the next word
     rows = slice(middle[0], middle[-1] + 1)
     clean[rows, 150:300] = 0
     clean[rows, 250:300] = gt[rows, 100:150]
     clean[rows, 150:195] = 0.2
-    post.merge_gap = 3.0  # so that a blank this long is within a plain join's reach
-    assert len(post.postprocess(clean, 1.0, 1.0, 620, 240).polygons) == 6
+    # merge_gap 3: a blank this long is within a plain join's reach
+    post = _db_post(merge_gap=3.0, bridge_gap=8.0, bridge_thresh=0.1)
+    assert len(post(clean, 1.0, 1.0, 620, 240).polygons) == 6
 
 
 def test_db_joined_box_keeps_its_pieces_thickness():
@@ -286,14 +288,14 @@ def test_db_joined_box_keeps_its_pieces_thickness():
     left = np.float32([[10, 30], [200, 30], [200, 60], [10, 60]])
     gt, _, _, _ = db_targets([left, left + [220, 3]], 120, 440)  # the right piece sits 3 px lower
     post = _db_post(merge_gap=2.0)
-    single = post.postprocess(gt[:, :215], 1.0, 1.0, 215, 120).polygons[0]
+    single = post(gt[:, :215], 1.0, 1.0, 215, 120).polygons[0]
 
     def thickness(q: np.ndarray) -> float:
         return float(np.linalg.norm(q[3] - q[0]))
 
-    (loose,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
-    post.join_boxes = "pieces"
-    (capped,) = post.postprocess(gt, 1.0, 1.0, 440, 120).polygons
+    (loose,) = post(gt, 1.0, 1.0, 440, 120).polygons
+    post = _db_post(merge_gap=2.0, join_boxes="pieces")
+    (capped,) = post(gt, 1.0, 1.0, 440, 120).polygons
     assert thickness(loose) > thickness(single) + 3  # the offset pieces' union is thicker
     assert abs(thickness(capped) - thickness(single)) < 2
     assert capped[:, 0].max() - capped[:, 0].min() > 400
@@ -311,9 +313,9 @@ def test_db_joins_thin_sliver_inside_a_line_band_only():
     # a thin kernel just off the band (another, smaller line) stays apart
     gt[rows[-1] + 4 : rows[-1] + 9, 250:300] = 1
     post = _db_post(merge_gap=1.0)
-    assert len(post.postprocess(gt, 1.0, 1.0, 420, 120).polygons) == 3  # sliver left as its own box
-    post.join_slivers = True
-    boxes = post.postprocess(gt, 1.0, 1.0, 420, 120).polygons
+    assert len(post(gt, 1.0, 1.0, 420, 120).polygons) == 3  # sliver left as its own box
+    post = _db_post(merge_gap=1.0, join_slivers=True)
+    boxes = post(gt, 1.0, 1.0, 420, 120).polygons
     assert len(boxes) == 2
     assert max(q[:, 0].max() - q[:, 0].min() for q in boxes) > 380  # the line, with its sliver
 

@@ -53,7 +53,7 @@ def test_known_words_and_their_capitalised_forms(tmp_path):
 
 
 def test_uncertain_letters_are_settled_by_the_word_they_spell(tmp_path):
-    words = WordCorrector(_lexicon(tmp_path, ["Ctrl", "Alt", "set"]), CHARSET)
+    words = WordCorrector(_lexicon(tmp_path, ["Ctrl", "Alt", "set"]), CHARSET, threshold=0.9)
     # Ctr! with l the runner-up at the uncertain mark; AIt with l the runner-up of I
     assert _decode("Ctr!", {3: {"!": 0.6, "l": 0.3}}, None) == "Ctr!"
     assert _decode("Ctr!", {3: {"!": 0.6, "l": 0.3}}, words) == "Ctrl"
@@ -64,7 +64,7 @@ def test_uncertain_letters_are_settled_by_the_word_they_spell(tmp_path):
     assert _decode("Ctr!", {3: {"!": 0.95, "l": 0.04}}, words) == "Ctr!"
     # (decoded, a read char is its step's argmax, so a known token would win anyway; called directly
     # with a row that favours another word, a known token is still not looked at)
-    words_set = WordCorrector(_lexicon(tmp_path, ["Ctrl", "set", "sat"]), CHARSET)
+    words_set = WordCorrector(_lexicon(tmp_path, ["Ctrl", "set", "sat"]), CHARSET, threshold=0.9)
     row = np.full(len(CHARSET) + 1, 1e-5, np.float32)
     row[CHARSET.index("e") + 1], row[CHARSET.index("a") + 1] = 0.3, 0.6
     chars = list("set")
@@ -73,14 +73,14 @@ def test_uncertain_letters_are_settled_by_the_word_they_spell(tmp_path):
     chars = list("sst")  # unknown: the same row makes it "sat"
     assert words_set.correct(chars, [0.99, 0.3, 0.99], [None, row, None])[1] == CHARSET.index("a") + 1
     assert _decode("set", {1: {"e": 0.5, "a": 0.45}}, words_set) == "set"
-    short = WordCorrector(_lexicon(tmp_path, ["Al"]), CHARSET)
+    short = WordCorrector(_lexicon(tmp_path, ["Al"]), CHARSET, threshold=0.9)
     assert _decode("Aa", {1: {"a": 0.5, "l": 0.45}}, short) == "Aa"
     # an l-like mark joins a token only while uncertain; spaces and Han characters end tokens
     assert _decode("Ctr !", {4: {"!": 0.6, "l": 0.3}}, words) == "Ctr !"
 
 
 def test_the_most_probable_known_spelling_wins(tmp_path):
-    words = WordCorrector(_lexicon(tmp_path, ["Alt", "A1t"]), CHARSET)
+    words = WordCorrector(_lexicon(tmp_path, ["Alt", "A1t"]), CHARSET, threshold=0.9)
     # both Alt and A1t are "words": the likelier of the two at the uncertain step
     assert _decode("AIt", {1: {"I": 0.5, "1": 0.3, "l": 0.15}}, words) == "A1t"
     assert _decode("AIt", {1: {"I": 0.5, "1": 0.1, "l": 0.35}}, words) == "Alt"

@@ -154,11 +154,11 @@ def test_ink_rows_trims_to_the_text_band_with_margin():
     two[22:30, 10:190:3] = 20
     assert ink_rows(two, margin=0.0) == (6, 30)
     assert ink_rows(_band(top=19, bottom=21), margin=0.0, min_keep=0.45) == (11, 29)  # a dash: no sliver
-    assert ink_rows(np.full((40, 200), 128, np.uint8)) == (0, 40)  # no ink: whole
-    assert ink_rows(_band(ink=225, paper=235)) == (0, 40)  # too faint to trust: whole
+    assert ink_rows(np.full((40, 200), 128, np.uint8), margin=0.2) == (0, 40)  # no ink: whole
+    assert ink_rows(_band(ink=225, paper=235), margin=0.2) == (0, 40)  # too faint to trust: whole
     specks = np.full((40, 200), 235, np.uint8)
     specks[np.arange(0, 40, 3), np.arange(0, 200, 15)[:14]] = 0  # scattered dots, no row of ink
-    assert ink_rows(specks) == (0, 40)
+    assert ink_rows(specks, margin=0.2) == (0, 40)
 
 
 def test_line_crop_takes_page_beyond_the_polygon_ends():

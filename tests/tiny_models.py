@@ -139,6 +139,10 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
             "box_thresh": 0.5,
             "unclip_ratio": 0.3,
             "min_size": 3,
+            "merge_gap": 0.0,  # the DB paper's post-processing: no joining of kernel pieces
+            "join_slivers": False,
+            "bridge_gap": 0.0,
+            "join_boxes": "kernel",
             "metrics": {"note": "test model"},
         },
     )
@@ -152,6 +156,10 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
             "default": True,
             "height": 32,
             "width_stride": 8,
+            "ink_margin": 0.2,
+            "width_scale": 1.0,
+            "reread_scales": [],  # read each line once
+            "reread_until_agree": False,
             "metrics": {"note": "test model"},
         },
         charset=["中", "A"],

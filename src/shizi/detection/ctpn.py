@@ -12,9 +12,12 @@ side refinement of the first and last proposal. Torch-free.
 
 from __future__ import annotations
 
+import copy
+
 import cv2
 import numpy as np
 
+from ..config import CTPNConfig
 from ..models import ModelInfo
 from . import Detections, page_tensor
 
@@ -160,42 +163,52 @@ def fit_line(boxes: np.ndarray, x_left: float | None = None, x_right: float | No
 
 
 class CTPNDetector:
-    """Runs a CTPN ONNX model (input ``image`` [N,3,H,W]; outputs ``score``, ``regr``, ``side``)."""
+    """Runs a CTPN ONNX model (input ``image`` [N,3,H,W]; outputs ``score``, ``regr``, ``side``); settings
+    from the model's config (:class:`~shizi.config.CTPNConfig`), or ``config`` when given."""
 
-    def __init__(self, info: ModelInfo, threads: int = 1) -> None:
-        cfg = info.config
+    def __init__(self, info: ModelInfo, threads: int = 1, config: CTPNConfig | None = None) -> None:
         self.info = info
+        self.config = config or CTPNConfig.from_model(info.config, source=f"{info.path}/config.json")
         self.session = info.session(threads)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [o.name for o in self.session.get_outputs()]
-        self.mean = np.asarray(cfg.get("mean", [0.485, 0.456, 0.406]), dtype=np.float32).reshape(3, 1, 1)
-        self.std = np.asarray(cfg.get("std", [0.229, 0.224, 0.225]), dtype=np.float32).reshape(3, 1, 1)
-        self.max_side = int(cfg.get("max_side", 1280))
-        self.stride = int(cfg.get("stride", 16))
-        default_anchors = [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]
-        self.anchors = np.asarray(cfg.get("anchor_heights", default_anchors), np.float32)
-        self.score_thresh = float(cfg.get("score_thresh", 0.6))
-        self.nms_thresh = float(cfg.get("nms_thresh", 0.3))
-        self.max_gap = float(cfg.get("max_gap", 1.2))
-        self.min_v_overlap = float(cfg.get("min_v_overlap", 0.6))
-        self.min_size_sim = float(cfg.get("min_size_sim", 0.6))
-        self.line_score = float(cfg.get("line_score", 0.7))
-        self.min_proposals = int(cfg.get("min_proposals", 2))
-        self.merge = int(cfg.get("merge_fragments", 1))
+        self.post = CTPNPostProcess(self.config)
+
+    def with_config(self, **changes) -> CTPNDetector:
+        """The same model (session shared) with some settings changed."""
+        other = copy.copy(self)
+        other.config = self.config.replace(**changes)
+        other.post = CTPNPostProcess(other.config)
+        return other
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return page_tensor(image, self.max_side, self.mean, self.std)
+        return page_tensor(image, self.config.max_side, self.config.mean, self.config.std)
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The network's ``score``, ``regr`` and ``side`` maps (one page) for a preprocessed page."""
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x}), strict=False))
+        return outs["score"][0], outs["regr"][0], outs["side"][0]
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)
-        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x}), strict=False))
-        return self.postprocess(outs["score"][0], outs["regr"][0], outs["side"][0], sx, sy,
-                                image.shape[1], image.shape[0])
+        return self.post(*self.run(x), sx, sy, image.shape[1], image.shape[0])
+
+
+class CTPNPostProcess:
+    """Anchor outputs → proposals → text lines → quads, with :class:`~shizi.config.CTPNConfig`'s settings;
+    needs no model."""
+
+    def __init__(self, config: CTPNConfig | None = None) -> None:
+        self.config = config or CTPNConfig()
+        self.anchors = np.asarray(self.config.anchor_heights, np.float32)
+
+    def __call__(self, score, regr, side, sx: float, sy: float, width: int, height: int) -> Detections:
+        return self.postprocess(score, regr, side, sx, sy, width, height)
 
     def proposals(self, score: np.ndarray, regr: np.ndarray, side: np.ndarray):
         """Decode anchors above threshold → boxes [x0,y0,x1,y1], scores, side x (model pixels)."""
-        s = self.stride
-        r, c, k = np.nonzero(score >= self.score_thresh)
+        s = self.config.stride
+        r, c, k = np.nonzero(score >= self.config.score_thresh)
         sc = score[r, c, k]
         ah = self.anchors[k]
         cy = r * s + s / 2 + regr[r, c, k, 0] * ah
@@ -203,24 +216,25 @@ class CTPNDetector:
         cx = c * s + s / 2
         boxes = np.stack([c * s, cy - hh / 2, c * s + s - 1, cy + hh / 2], 1).astype(np.float32)
         sides = (cx + side[r, c, k] * s).astype(np.float32)
-        keep = nms(boxes, sc, self.nms_thresh)
+        keep = nms(boxes, sc, self.config.nms_thresh)
         return boxes[keep], sc[keep], sides[keep]
 
     def postprocess(self, score, regr, side, sx: float, sy: float, width: int, height: int) -> Detections:
         boxes, sc, sides = self.proposals(score, regr, side)
         polys: list[np.ndarray] = []
         scores: list[float] = []
-        lines = build_lines(boxes, sc, self.max_gap, self.min_v_overlap, self.min_size_sim, self.stride)
-        if self.merge and len(lines) > 1:
-            lines = merge_fragments(boxes, lines, self.max_gap)
+        c = self.config
+        lines = build_lines(boxes, sc, c.max_gap, c.min_v_overlap, c.min_size_sim, c.stride)
+        if self.config.merge_fragments and len(lines) > 1:
+            lines = merge_fragments(boxes, lines, self.config.max_gap)
         for idx in lines:
-            if len(idx) < self.min_proposals:
+            if len(idx) < self.config.min_proposals:
                 continue
             line_score = float(sc[idx].mean())
-            if line_score < self.line_score:
+            if line_score < self.config.line_score:
                 continue
             b = boxes[idx]
-            s = self.stride
+            s = self.config.stride
             # side refinement: trust the predicted end when it lies within the end proposal's reach
             xl = float(sides[idx[0]]) if abs(sides[idx[0]] - (b[0, 0] + s / 2)) <= 1.5 * s else None
             xr = float(sides[idx[-1]]) if abs(sides[idx[-1]] - (b[-1, 0] + s / 2)) <= 1.5 * s else None

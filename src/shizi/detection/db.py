@@ -8,10 +8,13 @@ the minimum-area rectangle of the expanded polygon.
 
 from __future__ import annotations
 
+import copy
+
 import cv2
 import numpy as np
 import pyclipper
 
+from ..config import DBConfig
 from ..models import ModelInfo
 from . import Detections, page_tensor
 
@@ -30,71 +33,74 @@ Candidate = tuple[np.ndarray, float, float]  # kernel contour points, mean proba
 
 
 class DBDetector:
-    """Runs a DB ONNX model (input ``image`` [N,3,H,W], output ``prob`` [N,1,H,W])."""
+    """Runs a DB ONNX model (input ``image`` [N,3,H,W], output ``prob`` [N,1,H,W]); settings from the
+    model's config (:class:`~shizi.config.DBConfig`), or ``config`` when given."""
 
-    def __init__(self, info: ModelInfo, threads: int = 1) -> None:
-        cfg = info.config
+    def __init__(self, info: ModelInfo, threads: int = 1, config: DBConfig | None = None) -> None:
         self.info = info
+        self.config = config or DBConfig.from_model(info.config, source=f"{info.path}/config.json")
         self.session = info.session(threads)
         self.input_name = self.session.get_inputs()[0].name
         outs = [o.name for o in self.session.get_outputs()]
         self.output_names = ["prob"] if "prob" in outs else outs[:1]
-        self.mean = np.asarray(cfg.get("mean", [0.485, 0.456, 0.406]), dtype=np.float32).reshape(3, 1, 1)
-        self.std = np.asarray(cfg.get("std", [0.229, 0.224, 0.225]), dtype=np.float32).reshape(3, 1, 1)
-        self.max_side = int(cfg.get("max_side", 1536))
-        self.thresh = float(cfg.get("thresh", 0.3))
-        self.box_thresh = float(cfg.get("box_thresh", 0.6))
-        self.unclip_ratio = float(cfg.get("unclip_ratio", 1.5))
-        self.min_size = float(cfg.get("min_size", 3))
-        self.max_candidates = int(cfg.get("max_candidates", 2000))
-        # When the config names the training shrink ratio, unclip inverts that shrink exactly for a
-        # rectangle (distance d solving d = W*H*(1-r^2) / (2*(W+H)) with W = w+2d, H = h+2d), scaled by
-        # unclip_ratio; without it, the DB paper's ``area * unclip_ratio / perimeter``.
-        sr = cfg.get("shrink_ratio")
-        self.shrink_ratio = float(sr) if sr is not None else None
-        # optional horizontal closing (pixels at model resolution) that rejoins a line's kernel where it
-        # breaks at wide punctuation or spaces; 0 = off
-        self.close_x = int(cfg.get("close_x", 0))
-        # optional joining of kernel pieces along a line, gap up to merge_gap x line height; 0 = off
-        self.merge_gap = float(cfg.get("merge_gap", 0.0))
-        # whether a kernel piece under half as thick as a line's may join it (see _merge_rows)
-        self.join_slivers = bool(cfg.get("join_slivers", False))
-        # pieces further apart, up to bridge_gap x line height, still join over faint marks (sparse
-        # punctuation, thin Latin letters: probability >= bridge_thresh) but not over a gutter (see
-        # _merge_rows); 0 = off
-        self.bridge_gap = float(cfg.get("bridge_gap", 0.0))
-        self.bridge_thresh = float(cfg.get("bridge_thresh", 0.1))
-        # how a joined line's box is unclipped (see _expand): "kernel" or "pieces"
-        self.join_boxes = str(cfg.get("join_boxes", "kernel"))
+        self.post = DBPostProcess(self.config)
+
+    def with_config(self, **changes) -> DBDetector:
+        """The same model (session shared) with some settings changed."""
+        other = copy.copy(self)
+        other.config = self.config.replace(**changes)
+        other.post = DBPostProcess(other.config)
+        return other
 
     def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return page_tensor(image, self.max_side, self.mean, self.std)
+        return page_tensor(image, self.config.max_side, self.config.mean, self.config.std)
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """The network's probability map [H, W] (model resolution) for a preprocessed page."""
+        prob = self.session.run(self.output_names, {self.input_name: x})[0]
+        return np.asarray(prob, dtype=np.float32).reshape(prob.shape[-2], prob.shape[-1])
 
     def detect(self, image: np.ndarray) -> Detections:
         x, sx, sy = self.preprocess(image)
-        prob = self.session.run(self.output_names, {self.input_name: x})[0]
-        prob = np.asarray(prob, dtype=np.float32).reshape(prob.shape[-2], prob.shape[-1])
-        return self.postprocess(prob, sx, sy, image.shape[1], image.shape[0])
+        return self.post(self.run(x), sx, sy, image.shape[1], image.shape[0])
+
+
+class DBPostProcess:
+    """Probability map → line quads (the module docstring's recipe), with :class:`~shizi.config.DBConfig`'s
+    settings; needs no model, so tests and benchmarks build it directly."""
+
+    def __init__(self, config: DBConfig | None = None) -> None:
+        self.config = config or DBConfig()
+
+    def __call__(self, prob: np.ndarray, sx: float = 1.0, sy: float = 1.0, width: int | None = None,
+                 height: int | None = None) -> Detections:
+        """Quads in page pixels: model-resolution ``prob`` scaled by ``sx``, ``sy`` and clipped to the
+        page (``width`` x ``height``, default the scaled map)."""
+        if width is None:
+            width = int(round(prob.shape[1] * sx))
+        if height is None:
+            height = int(round(prob.shape[0] * sy))
+        return self.postprocess(prob, sx, sy, width, height)
 
     def postprocess(self, prob: np.ndarray, sx: float, sy: float, width: int, height: int) -> Detections:
         """Probability map (model resolution) → quads in page pixels (scale ``sx``, ``sy``)."""
-        bitmap = (prob > self.thresh).astype(np.uint8)
-        if self.close_x > 1:
-            bitmap = cv2.morphologyEx(bitmap, cv2.MORPH_CLOSE, np.ones((1, self.close_x), np.uint8))
+        bitmap = (prob > self.config.thresh).astype(np.uint8)
+        if self.config.close_x > 1:
+            bitmap = cv2.morphologyEx(bitmap, cv2.MORPH_CLOSE, np.ones((1, self.config.close_x), np.uint8))
         contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         cands: list[Candidate] = []
-        for cnt in contours[: self.max_candidates]:
+        for cnt in contours[: self.config.max_candidates]:
             if len(cnt) < 3:
                 continue
             rect = cv2.minAreaRect(cnt)
-            if min(rect[1]) < self.min_size:
+            if min(rect[1]) < self.config.min_size:
                 continue
             pts = cnt.reshape(-1, 2)
             score = self._box_score(prob, pts)
-            if score < self.box_thresh:
+            if score < self.config.box_thresh:
                 continue
             cands.append((pts.astype(np.float32), score, max(1.0, rect[1][0] * rect[1][1])))
-        if self.merge_gap > 0 and len(cands) > 1:
+        if self.config.merge_gap > 0 and len(cands) > 1:
             groups = self._merge_rows(cands, prob)
         else:
             groups = [[c] for c in cands]
@@ -102,7 +108,7 @@ class DBDetector:
         scores: list[float] = []
         for group in groups:
             rect2 = self._expand(group)
-            if rect2 is None or min(rect2[1]) < self.min_size + 2:
+            if rect2 is None or min(rect2[1]) < self.config.min_size + 2:
                 continue
             quad = order_quad(cv2.boxPoints(rect2))
             quad[:, 0] = np.clip(quad[:, 0] * sx, 0, width - 1)
@@ -120,7 +126,7 @@ class DBDetector:
         union, no thicker than its thickest piece: a long union unclips wider than any of its pieces,
         and pieces a little off each other's axis make it thicker still, into the neighbouring lines.
         """
-        if len(group) == 1 or self.join_boxes == "kernel":
+        if len(group) == 1 or self.config.join_boxes == "kernel":
             expanded = self._unclip(cv2.boxPoints(cv2.minAreaRect(np.concatenate([g[0] for g in group]))))
             return None if expanded is None else cv2.minAreaRect(expanded)
         boxes = [self._unclip(cv2.boxPoints(cv2.minAreaRect(pts))) for pts, _, _ in group]
@@ -178,14 +184,14 @@ class DBDetector:
                     continue
                 # kernels of very different thickness are different lines, unless the thin one lies
                 # wholly within the other's band: a sliver where the line's probability dipped
-                sliver = h2 < h and abs(across) + h2 / 2 <= h / 2 and self.join_slivers
+                sliver = h2 < h and abs(across) + h2 / 2 <= h / 2 and self.config.join_slivers
                 if min(h, h2) < 0.5 * max(h, h2) and not sliver:
                     continue
                 gap = abs(along) - (w + w2) / 2
-                reach = self.merge_gap * max(fh, fh2)
+                reach = self.config.merge_gap * max(fh, fh2)
                 if gap <= reach:
                     parent[find(j)] = find(i)
-                elif gap <= self.bridge_gap * max(fh, fh2) and find(i) != find(j):
+                elif gap <= self.config.bridge_gap * max(fh, fh2) and find(i) != find(j):
                     # the gap's span along the axis of piece i, in its own coordinates
                     start = w / 2 if along > 0 else along + w2 / 2
                     origin = (cx + ux * start, cy + uy * start)
@@ -218,7 +224,7 @@ class DBDetector:
             [[ux, -uy, origin[0] + uy * m / 2], [uy, ux, origin[1] - ux * m / 2]], dtype=np.float32
         )
         strip = cv2.warpAffine(prob, to_src, (n, m), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        blank = np.concatenate([[0], (strip.max(axis=0) < self.bridge_thresh).astype(np.int8), [0]])
+        blank = np.concatenate([[0], (strip.max(axis=0) < self.config.bridge_thresh).astype(np.int8), [0]])
         edges = np.flatnonzero(np.diff(blank))
         return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
@@ -236,14 +242,14 @@ class DBDetector:
         length = cv2.arcLength(box.astype(np.float32), True)
         if length <= 0:
             return 0.0
-        if self.shrink_ratio is None:
-            return area * self.unclip_ratio / length
+        if self.config.shrink_ratio is None:
+            return area * self.config.unclip_ratio / length
         w = float(np.linalg.norm(box[1] - box[0]))
         h = float(np.linalg.norm(box[2] - box[1]))
-        k = 1.0 - self.shrink_ratio**2
+        k = 1.0 - self.config.shrink_ratio**2
         a, b, c = 8 - 4 * k, 2 * (1 - k) * (w + h), -k * w * h
         d = (-b + np.sqrt(b * b - 4 * a * c)) / (2 * a)
-        return float(d) * self.unclip_ratio
+        return float(d) * self.config.unclip_ratio
 
     def _unclip(self, box: np.ndarray) -> np.ndarray | None:
         distance = self._unclip_distance(box)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
 
+from ..config import RecConfig
 from ..models import ModelInfo, load_model
-from .crops import INK_MARGIN, ink_rows
+from .crops import ink_rows
 from .ctc import ctc_greedy_decode, ctc_log_likelihoods
 from .lexicon import Lexicon, WordCorrector
 from .lm import BigramLM, CharCorrector
@@ -33,72 +35,62 @@ class CRNNRecognizer:
     the others. ``reread=False`` reads every line once (faster)."""
 
     def __init__(
-        self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True, reread: bool = True
+        self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True, reread: bool = True,
+        config: RecConfig | None = None,
     ) -> None:
-        cfg = info.config
         self.info = info
         self.charset = info.charset()
         self.session = info.session(threads)
         self.input_name = self.session.get_inputs()[0].name
         outs = [o.name for o in self.session.get_outputs()]
         self.output_names = ["probs"] if "probs" in outs else outs[:1]
-        self.height = int(cfg.get("height", 32))
-        self.stride = int(cfg.get("width_stride", 4))
-        self.min_width = int(cfg.get("min_width", max(self.stride, self.height // 2)))
-        self.max_width = int(cfg.get("max_width", 2048))
         self.batch_size = max(1, int(batch_size))
-        self.max_batch_pixels = int(cfg.get("max_batch_pixels", 32 * 8192))
-        # rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
-        margin = cfg.get("ink_margin", INK_MARGIN)
-        self.ink_margin = None if margin is None else float(margin)
-        # crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
-        self.width_scale = float(cfg.get("width_scale", 1.0))
-        self.reread_scales = [float(s) for s in cfg.get("reread_scales", [])] if reread else []
-        self.reread_threshold = float(cfg.get("reread_threshold", 0.7))
-        # stop re-reading a line once two of its readings give the same text (fewer reads)
-        self.reread_until_agree = bool(cfg.get("reread_until_agree", False))
         self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
-        self.corrector: CharCorrector | None = None
-        if lm and cfg.get("lm"):
-            self.corrector = CharCorrector(
-                BigramLM(load_model(cfg["lm"], task="lm")),
-                weight=float(cfg.get("lm_weight", CharCorrector.weight)),
-                threshold=float(cfg.get("lm_threshold", CharCorrector.threshold)),
-            )
-        self.words: WordCorrector | None = None
-        if lm and cfg.get("lexicon"):
-            self.words = WordCorrector(
-                Lexicon(load_model(cfg["lexicon"], task="lm")),
-                self.charset,
-                threshold=float(cfg.get("lexicon_threshold", WordCorrector.threshold)),
-            )
+        self.lm = lm
+        cfg = config or RecConfig.from_model(info.config, source=f"{info.path}/config.json")
+        self._configure(cfg if reread else cfg.replace(reread_scales=()))
 
-        # quotation marks made to pair (shizi.recognition.quotes); config "pair_quotes": false turns it off
-        self.pairer = QuotePairer(self.charset) if cfg.get("pair_quotes", True) else None
+    def _configure(self, config: RecConfig) -> None:
+        self.config = config
+        self.corrector: CharCorrector | None = None
+        if self.lm and config.lm:
+            self.corrector = CharCorrector(BigramLM(load_model(config.lm, task="lm")),
+                                           weight=config.lm_weight, threshold=config.lm_threshold)
+        self.words: WordCorrector | None = None
+        if self.lm and config.lexicon:
+            self.words = WordCorrector(Lexicon(load_model(config.lexicon, task="lm")), self.charset,
+                                       threshold=config.lexicon_threshold)
+        self.pairer = QuotePairer(self.charset) if config.pair_quotes else None
+
+    def with_config(self, **changes) -> CRNNRecognizer:
+        """The same model (session shared) with some settings changed."""
+        other = copy.copy(self)
+        other._configure(self.config.replace(**changes))
+        return other
 
     def _grey_band(self, crop: np.ndarray) -> np.ndarray:
         """Grey, trimmed to the ink band (:func:`ink_rows`) when ``ink_margin`` is set."""
         g = crop if crop.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(crop[:, :, :3]), cv2.COLOR_RGB2GRAY)
-        if self.ink_margin is not None:
-            top, bottom = ink_rows(g, self.ink_margin)
+        if self.config.ink_margin is not None:
+            top, bottom = ink_rows(g, self.config.ink_margin)
             g = g[top:bottom]
         return g
 
     def _resize(self, g: np.ndarray, width_scale: float) -> tuple[np.ndarray, float]:
-        """Height ``self.height``, aspect times ``width_scale`` (capped at ``max_width``); returns
+        """Height ``self.config.height``, aspect times ``width_scale`` (capped at ``max_width``); returns
         (image, x scale)."""
         h, w = g.shape[:2]
-        nw = int(round(w * self.height / max(h, 1) * width_scale))
-        nw = min(max(nw, self.min_width), self.max_width)
-        interp = cv2.INTER_AREA if h > self.height else cv2.INTER_LINEAR
-        r = cv2.resize(g, (nw, self.height), interpolation=interp)
+        nw = int(round(w * self.config.height / max(h, 1) * width_scale))
+        nw = min(max(nw, self.config.min_crop_width), self.config.max_width)
+        interp = cv2.INTER_AREA if h > self.config.height else cv2.INTER_LINEAR
+        r = cv2.resize(g, (nw, self.config.height), interpolation=interp)
         return r, nw / max(w, 1)
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
         """Recognise line crops. Each batch's unsure lines are read again at ``reread_scales`` before the
         next batch runs."""
         greys = [self._grey_band(c) for c in crops]
-        prepared = [self._resize(g, self.width_scale) for g in greys]
+        prepared = [self._resize(g, self.config.width_scale) for g in greys]
         results: list[RecognitionResult] = [RecognitionResult("", 0.0)] * len(crops)
         for batch in self._batches(prepared):
             reads = self._run_batch([prepared[k] for k in batch], keep=self._unsure)
@@ -107,13 +99,13 @@ class CRNNRecognizer:
             if unsure:
                 readings = {j: [reads[j]] for j in unsure}
                 open_ = list(unsure)
-                for scale in self.reread_scales:
+                for scale in self.config.reread_scales:
                     if not open_:
                         break
                     again = self._read([self._resize(greys[batch[j]], scale) for j in open_])
                     for j, read in zip(open_, again, strict=True):
                         readings[j].append(read)
-                    if self.reread_until_agree:  # a line is settled once a reading repeats an earlier one
+                    if self.config.reread_until_agree:  # settled once a reading repeats an earlier one
                         open_ = [j for j in open_ if readings[j][-1][0].text not in
                                  {r.text for r, _ in readings[j][:-1]}]
                 chosen = dict(zip(unsure, self._agree([readings[j] for j in unsure]), strict=True))
@@ -123,7 +115,8 @@ class CRNNRecognizer:
 
     def _unsure(self, r: RecognitionResult) -> bool:
         """Whether a first reading is read again."""
-        return bool(self.reread_scales) and min(r.char_confidences, default=1.0) < self.reread_threshold
+        c = self.config
+        return bool(c.reread_scales) and min(r.char_confidences, default=1.0) < c.reread_threshold
 
     def _agree(self, lines: list[list[tuple[RecognitionResult, SparseProbs]]]) -> list[RecognitionResult]:
         """For each line's readings, the reading whose text is most likely under all of them together
@@ -156,7 +149,7 @@ class CRNNRecognizer:
             j = i + 1
             while j < len(order) and j - i < self.batch_size:
                 wmax = prepared[order[j]][0].shape[1]
-                if (j - i + 1) * wmax * self.height > self.max_batch_pixels:
+                if (j - i + 1) * wmax * self.config.height > self.config.max_batch_pixels:
                     break
                 j += 1
             yield order[i:j]
@@ -178,13 +171,13 @@ class CRNNRecognizer:
         """Run the model on resized crops ``(image, x scale)``; returns each one's decoded result (x in
         crop pixels) and, where ``keep(result)``, its probabilities (:class:`SparseProbs`)."""
         wmax = max(im.shape[1] for im, _ in items)
-        wpad = int(math.ceil(wmax / self.stride)) * self.stride
-        x = np.ones((len(items), 1, self.height, wpad), dtype=np.float32)
+        wpad = int(math.ceil(wmax / self.config.width_stride)) * self.config.width_stride
+        x = np.ones((len(items), 1, self.config.height, wpad), dtype=np.float32)
         for row, (im, _) in enumerate(items):
-            x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - 0.5) / 0.5
+            x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - self.config.mean) / self.config.std
         probs = np.asarray(self.session.run(self.output_names, {self.input_name: x})[0], dtype=np.float32)
         steps_total = probs.shape[1]
-        eff_stride = wpad / steps_total if steps_total else self.stride
+        eff_stride = wpad / steps_total if steps_total else self.config.width_stride
         out = []
         for row, (im, scale) in enumerate(items):
             p = probs[row, : int(math.ceil(im.shape[1] / eff_stride))]

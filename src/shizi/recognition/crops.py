@@ -78,10 +78,7 @@ def turn_vertical(crop: np.ndarray, m_inv: np.ndarray) -> tuple[np.ndarray, np.n
     return cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE), m_inv @ turn
 
 
-INK_MARGIN = 0.2  # chosen on synthetic pages: bench/rec_settings.py
-
-
-def ink_rows(grey: np.ndarray, margin: float = INK_MARGIN, min_keep: float = 0.45) -> tuple[int, int]:
+def ink_rows(grey: np.ndarray, margin: float, min_keep: float = 0.45) -> tuple[int, int]:
     """Rows ``[top, bottom)`` of a line crop that hold its text band, plus ``margin`` x the band's height.
 
     Detectors return boxes with generous, detector-specific room above and below the glyphs; at a

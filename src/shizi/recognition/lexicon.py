@@ -56,7 +56,7 @@ class WordCorrector:
 
     lexicon: Lexicon
     charset: list[str]
-    threshold: float = 0.9
+    threshold: float  #: characters less sure than this may change (RecConfig.lexicon_threshold)
     min_prob: float = 1e-3
     top_k: int = 3
     max_uncertain: int = 3

@@ -56,8 +56,8 @@ class CharCorrector:
     """Re-chooses uncertain Han characters of a greedy CTC decode (see the module docstring)."""
 
     lm: BigramLM
-    weight: float = 0.2
-    threshold: float = 0.9
+    weight: float  #: the language model's weight against the recognizer's (RecConfig.lm_weight)
+    threshold: float  #: characters less sure than this may change (RecConfig.lm_threshold)
     top_k: int = 5
     min_prob: float = 1e-3
 

@@ -17,10 +17,10 @@ import pyclipper
 import torch
 from torch.utils.data import Dataset
 
+from shizi.config import IMAGENET_MEAN, IMAGENET_STD
 from shizi.train.nets.detection import CTPN_ANCHORS
 
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
+MEAN, STD = IMAGENET_MEAN, IMAGENET_STD  # the detectors' input normalisation (shizi.config)
 SHRINK = 0.4
 THRESH_MIN, THRESH_MAX = 0.3, 0.7
 CTPN_STRIDE = 16

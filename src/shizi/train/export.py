@@ -33,6 +33,7 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
     quantized (:func:`quantize_int8`)."""
     from shizi.synth.charset import save_charset
     from shizi.train.nets.recognition import build
+    from shizi.train.rec_data import HEIGHT, MEAN, STD
 
     w = checkpoint.load_weights(Path(weights))
     charset = w["charset"]
@@ -53,8 +54,8 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
     save_charset(charset, out_dir / "charset.txt")
     config = {
         "name": name or out_dir.name, "task": "recognition", "arch": w["arch"], "onnx": "model.onnx",
-        "sha256": sha256(onnx_path), "height": 32, "width_stride": w["width_stride"],
-        "charset": "charset.txt", "mean": 0.5, "std": 0.5, "trained_steps": w["step"],
+        "sha256": sha256(onnx_path), "height": HEIGHT, "width_stride": w["width_stride"],
+        "charset": "charset.txt", "mean": MEAN, "std": STD, "trained_steps": w["step"],
     }
     write_config(out_dir, config, from_weights=set(config) - {"name"})
     return onnx_path
@@ -127,14 +128,14 @@ def check_onnx(net: torch.nn.Module, onnx_path: Path, tol: float = 1e-4,
     return worst
 
 
-DB_POST = {"thresh": 0.3, "box_thresh": 0.5, "shrink_ratio": 0.4, "unclip_ratio": 1.0, "min_size": 3}
-CTPN_POST = {"score_thresh": 0.6, "nms_thresh": 0.3, "max_gap": 1.2, "min_v_overlap": 0.6,
-             "min_size_sim": 0.6, "line_score": 0.7, "min_proposals": 2}
-
-
 def export_detector(weights: Path, out_dir: Path, name: str | None = None) -> Path:
     """Write model.onnx and config.json for a DB (``image`` -> ``prob``) or CTPN (``image`` -> ``score``,
-    ``regr``, ``side``) detector (docs/ARCHITECTURE.md) and check the ONNX file against torch."""
+    ``regr``, ``side``) detector (docs/ARCHITECTURE.md) and check the ONNX file against torch.
+
+    The config holds what comes from the network and its training (normalisation, input size, DB's
+    shrink ratio, CTPN's anchors and stride); post-processing takes shizi.config's defaults unless the
+    model folder's config.json already sets it."""
+    from shizi.train.det_data import SHRINK
     from shizi.train.nets.detection import build
 
     w = checkpoint.load_weights(Path(weights))
@@ -158,10 +159,13 @@ def export_detector(weights: Path, out_dir: Path, name: str | None = None) -> Pa
     config = {
         "name": name or out_dir.name, "task": "detection", "arch": arch, "onnx": "model.onnx",
         "sha256": sha256(onnx_path), "mean": w["mean"], "std": w["std"], "max_side": w["max_side"],
-        **(CTPN_POST if ctpn else DB_POST), "trained_steps": w["step"],
+        "trained_steps": w["step"],
     }
     if ctpn:
         config.update(anchor_heights=w["anchor_heights"], stride=w["stride"])
-    network = {"onnx", "sha256", "trained_steps", "arch", "mean", "std", "anchor_heights", "stride"}
+    else:
+        config["shrink_ratio"] = SHRINK  # the targets' shrink, which unclip inverts
+    network = {"onnx", "sha256", "trained_steps", "arch", "mean", "std", "anchor_heights", "stride",
+               "shrink_ratio"}
     write_config(out_dir, config, from_weights=network)  # max_side and post-processing may be tuned
     return onnx_path

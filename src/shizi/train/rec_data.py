@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 HEIGHT = 32
+MEAN, STD = 0.5, 0.5  # the network sees (x / 255 - MEAN) / STD; export writes both to config.json
 
 
 class SynthLines(Dataset):
@@ -105,5 +106,5 @@ def collate(batch: list[tuple[np.ndarray, str]], width_multiple: int = 32, max_w
     x = np.full((len(batch), 1, HEIGHT, w), 255, np.uint8)
     for i, (im, _) in enumerate(batch):
         x[i, 0, :, : widths[i]] = im[:, : widths[i]]
-    t = torch.from_numpy(x).float().div_(127.5).sub_(1.0)
+    t = torch.from_numpy(x).float().div_(255.0).sub_(MEAN).div_(STD)
     return t, torch.tensor(widths), [txt for _, txt in batch]

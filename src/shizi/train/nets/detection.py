@@ -14,8 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# anchor heights (px at model resolution) of the CTPN head: 11 .. ~90, ratio 1/0.78
-CTPN_ANCHORS = [11, 14, 18, 23, 29, 37, 48, 61, 78, 100]
+from shizi.config import CTPN_ANCHOR_HEIGHTS
+
+CTPN_ANCHORS = list(CTPN_ANCHOR_HEIGHTS)  # anchor heights of the CTPN head (shizi.config)
 
 
 def conv_bn(cin: int, cout: int, k: int = 3, s: int = 1) -> nn.Sequential:

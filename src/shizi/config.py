@@ -1,0 +1,219 @@
+"""Each inference stage's settings: a typed, frozen dataclass read from the model's ``config.json``.
+
+The defaults written here are the only ones: a model folder's ``config.json`` holds what comes from
+its network and training (input shape, normalisation, shrink ratio, anchors, charset, hash) and the
+settings in which it differs from these; a missing key takes the default, an unknown key is an error
+(a misspelt setting would otherwise be ignored in silence). Tests and benchmarks build configs
+directly (``DBConfig(thresh=0.3)``) or vary one (``dataclasses.replace(cfg, box_thresh=0.5)``).
+
+Post-processing defaults are those of the shipped models (``det_db``, ``det_ctpn``, ``rec_crnn_lite``),
+chosen as their model cards describe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import ModelError
+
+#: ImageNet channel mean and standard deviation (RGB, 0-1): the detectors' input normalisation
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+#: keys of a model's ``config.json`` that describe the model rather than set a stage (models/__init__.py)
+MODEL_KEYS = frozenset({"name", "task", "arch", "onnx", "sha256", "default", "metrics", "trained_steps",
+                        "samples_seen", "charset", "file"})
+
+C = TypeVar("C", bound="StageConfig")
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Base of the stage configs: reading from a model's config.json, checked and typed."""
+
+    @classmethod
+    def from_model(cls: type[C], config: Mapping[str, Any], source: str = "config.json") -> C:
+        """The stage's settings from a model's config (a ``config.json`` dict); raises
+        :class:`~shizi.errors.ModelError` for an unknown key or a value of the wrong type."""
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(config) - set(fields) - MODEL_KEYS)
+        if unknown:
+            raise ModelError(f"{source}: unknown setting(s) {', '.join(unknown)} for {cls.__name__} "
+                             f"(known: {', '.join(sorted(fields))})")
+        hints = typing.get_type_hints(cls)
+        values = {}
+        for name in fields:
+            if name in config:
+                try:
+                    values[name] = _coerce(config[name], hints[name])
+                except (TypeError, ValueError) as e:
+                    raise ModelError(f"{source}: {name} = {config[name]!r}: {e}") from None
+        try:
+            return cls(**values)
+        except TypeError as e:  # a required setting is missing
+            raise ModelError(f"{source}: {e}") from None
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with ``changes``, coerced and checked as :meth:`from_model` does."""
+        return type(self).from_model({**dataclasses.asdict(self), **changes}, source=type(self).__name__)
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError for values out of range (subclasses)."""
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """``value`` as type ``hint``: bool, int, float, str, tuple[float, ...], and ``X | None``."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        return None if value is None else _coerce(value, args[0])
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+            raise TypeError("expected a list")
+        (item, _) = typing.get_args(hint)
+        return tuple(_coerce(v, item) for v in value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError("expected true or false")
+        return value
+    if hint in (int, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"expected a number, got {type(value).__name__}")
+        if hint is int and value != int(value):
+            raise TypeError("expected a whole number")
+        return hint(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError("expected a string")
+        return value
+    raise TypeError(f"unsupported setting type {hint}")
+
+
+def _positive(cfg: StageConfig, *names: str) -> None:
+    for n in names:
+        if not getattr(cfg, n) > 0:
+            raise ValueError(f"{type(cfg).__name__}.{n} must be > 0, got {getattr(cfg, n)!r}")
+
+
+@dataclass(frozen=True)
+class DBConfig(StageConfig):
+    """DB detector: input size and normalisation, and :class:`~shizi.detection.db.DBPostProcess`."""
+
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    #: the page is shrunk so its long side is at most this many pixels
+    max_side: int = 1024
+    #: probability above which a pixel belongs to a text kernel
+    thresh: float = 0.25
+    #: a kernel's mean probability must reach this to count as a line
+    box_thresh: float = 0.35
+    #: the training shrink ratio (unclip inverts it exactly for a rectangle), or None for the DB
+    #: paper's ``area * unclip_ratio / perimeter``; written by export from the training recipe
+    shrink_ratio: float | None = None
+    #: scale of the unclip distance
+    unclip_ratio: float = 0.6
+    #: kernels thinner than this (model pixels) are dropped
+    min_size: float = 3.0
+    max_candidates: int = 2000
+    #: horizontal closing (model pixels) that rejoins a kernel broken at wide punctuation; 0 = off
+    close_x: int = 0
+    #: kernel pieces along one line join over a gap up to this many line heights; 0 = off
+    merge_gap: float = 2.0
+    #: a kernel piece under half as thick as a line's joins it when it lies wholly within its band
+    join_slivers: bool = True
+    #: pieces further apart, up to this many line heights, join over faint marks (probability at least
+    #: ``bridge_thresh``) but not over a gutter (see ``DBPostProcess._merge_rows``); 0 = off
+    bridge_gap: float = 8.0
+    bridge_thresh: float = 0.15
+    #: how a joined line's box is unclipped: "kernel" (the union at once) or "pieces" (each piece)
+    join_boxes: str = "pieces"
+
+    def check(self) -> None:
+        _positive(self, "max_side", "unclip_ratio", "max_candidates")
+        if len(self.mean) != 3 or len(self.std) != 3:
+            raise ValueError("DBConfig.mean and std need 3 values (RGB)")
+        if self.join_boxes not in ("kernel", "pieces"):
+            raise ValueError(f"DBConfig.join_boxes must be 'kernel' or 'pieces', got {self.join_boxes!r}")
+
+
+#: CTPN's anchor heights (pixels at model resolution): 11 .. 100, ratio about 1/0.78; the training nets'
+CTPN_ANCHOR_HEIGHTS = (11, 14, 18, 23, 29, 37, 48, 61, 78, 100)
+
+
+@dataclass(frozen=True)
+class CTPNConfig(StageConfig):
+    """CTPN detector: input, anchors, and the text-line builder (``shizi.detection.ctpn.build_lines``)."""
+
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    max_side: int = 1280
+    #: the network's horizontal stride: one proposal column per ``stride`` pixels
+    stride: int = 16
+    anchor_heights: tuple[float, ...] = CTPN_ANCHOR_HEIGHTS
+    #: text/non-text score a proposal must reach
+    score_thresh: float = 0.3
+    nms_thresh: float = 0.3
+    #: proposals join a line over a horizontal gap up to this many proposal heights
+    max_gap: float = 4.0
+    min_v_overlap: float = 0.6
+    min_size_sim: float = 0.6
+    #: a line's mean proposal score must reach this
+    line_score: float = 0.6
+    min_proposals: int = 2
+    #: passes that join line fragments on one row (0 = off)
+    merge_fragments: int = 1
+
+    def check(self) -> None:
+        _positive(self, "max_side", "stride", "max_gap")
+        if not self.anchor_heights:
+            raise ValueError("CTPNConfig.anchor_heights is empty")
+
+
+@dataclass(frozen=True)
+class RecConfig(StageConfig):
+    """CRNN/CTC recognizer: input, width batching, re-reading, and the decoder's language models."""
+
+    #: the network's width stride: one CTC time step per ``width_stride`` input columns (from the weights)
+    width_stride: int
+    height: int = 32
+    #: input normalisation of the grey crop in 0-1: (x - mean) / std
+    mean: float = 0.5
+    std: float = 0.5
+    #: crops narrower than this are widened (None: max(width_stride, height / 2))
+    min_width: int | None = None
+    max_width: int = 2048
+    max_batch_pixels: int = 32 * 8192
+    #: rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
+    ink_margin: float | None = 0.15
+    #: crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
+    width_scale: float = 1.05
+    #: an unsure line (a character under ``reread_threshold``) is read again at these width scales
+    reread_scales: tuple[float, ...] = (1.15, 0.95, 1.25)
+    reread_threshold: float = 0.7
+    #: stop re-reading a line once two of its readings give the same text
+    reread_until_agree: bool = True
+    #: the character bigram model (a model name, task "lm") that settles uncertain Han characters
+    lm: str | None = None
+    lm_weight: float = 0.3
+    lm_threshold: float = 0.9
+    #: the word list (a model name, task "lm") that settles uncertain letters of Latin words
+    lexicon: str | None = None
+    lexicon_threshold: float = 0.9
+    #: quotation marks and brackets made to pair within a line (shizi.recognition.quotes)
+    pair_quotes: bool = True
+
+    def check(self) -> None:
+        _positive(self, "width_stride", "height", "std", "max_width", "max_batch_pixels", "width_scale")
+        if any(s <= 0 for s in self.reread_scales):
+            raise ValueError("RecConfig.reread_scales must be > 0")
+
+    @property
+    def min_crop_width(self) -> int:
+        return self.min_width if self.min_width is not None else max(self.width_stride, self.height // 2)
