@@ -22,7 +22,7 @@ def tiny_reader(tiny_models):
     from shizi.reader import Reader
 
     det, rec = tiny_models
-    return Reader(detector=det, recognizer=rec)
+    return Reader(detector=det, recognizer=rec, orient=False)  # pages as drawn (test_orientation turns them)
 
 
 def draw_line(

@@ -28,7 +28,7 @@ def _page_set(tmp_path, drop_last_label: bool = False):
 def test_eval_page_set_scores_detection_and_cer(tiny_models, tmp_path, capsys):
     det, rec = tiny_models
     labels = _page_set(tmp_path)
-    assert main(["eval", str(labels), "--det", str(det), "--rec", str(rec), "--json"]) == 0
+    assert main(["eval", str(labels), "--det", str(det), "--rec", str(rec), "--no-orient", "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["kind"] == "page" and res["n"] == 1
     assert res["hmean"] == 1.0 and res["cer"] == 0.0
@@ -37,7 +37,7 @@ def test_eval_page_set_scores_detection_and_cer(tiny_models, tmp_path, capsys):
 def test_eval_counts_unlabeled_detections_as_false_positives(tiny_models, tmp_path, capsys):
     det, rec = tiny_models
     labels = _page_set(tmp_path, drop_last_label=True)
-    main(["eval", str(labels), "--det", str(det), "--rec", str(rec), "--json"])
+    main(["eval", str(labels), "--det", str(det), "--rec", str(rec), "--no-orient", "--json"])
     res = json.loads(capsys.readouterr().out)
     assert res["recall"] == 1.0 and res["precision"] < 1.0 and res["cer"] > 0
 

@@ -72,7 +72,8 @@ def test_text_json_hocr():
     assert text.startswith("标题 Title\n\n识字是一个离线系统\nHello shizi OCR\n\n第二栏")
     assert json.loads(to_json(doc))["pages"][0]["blocks"][1]["lines"][1]["text"] == "Hello shizi OCR"
     rec = jsonl_record(doc, "hand.png")
-    assert rec["file"] == "hand.png" and set(rec["pages"][0]) == {"index", "width", "height", "lines"}
+    assert rec["file"] == "hand.png"
+    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "lines"}
     assert set(rec["pages"][0]["lines"][0]) == {"text", "confidence", "polygon"}
     hocr = to_hocr(doc)
     root = ElementTree.fromstring(hocr.split("\n", 2)[2])  # skip XML declaration and doctype
@@ -96,7 +97,7 @@ def cli_files(tmp_path: Path):
 
 def _models(tiny_models) -> list[str]:
     det, rec = tiny_models
-    return ["--det", str(det), "--rec", str(rec)]
+    return ["--det", str(det), "--rec", str(rec), "--no-orient"]
 
 
 def test_cli_jsonl_and_exit_codes(tiny_models, cli_files, capsys):

@@ -81,7 +81,7 @@ def _page(pieces: list[int]) -> np.ndarray:
 @pytest.fixture(scope="module")
 def config(tiny_models) -> ServiceConfig:
     det, rec = tiny_models
-    return ServiceConfig(det=str(det), rec=str(rec), workers=2, queue=8, timeout=30)
+    return ServiceConfig(det=str(det), rec=str(rec), workers=2, queue=8, timeout=30, orient=False)
 
 
 @pytest.fixture(scope="module")
@@ -156,9 +156,9 @@ def test_png_upload_is_the_cli_jsonl_record(client, tiny_models, tmp_path):
     # exactly what `shizi read -f jsonl` writes for the same file
     det, rec = tiny_models
     out = tmp_path / "out.jsonl"
-    assert (
-        cli_main(["read", str(p), "-f", "jsonl", "--det", str(det), "--rec", str(rec), "-o", str(out)]) == 0
-    )
+    args = ["read", str(p), "-f", "jsonl", "--det", str(det), "--rec", str(rec), "--no-orient",
+            "-o", str(out)]
+    assert cli_main(args) == 0
     cli = json.loads(out.read_text(encoding="utf-8"))
     assert cli["file"] == str(p) and got["file"] == "page.png"
     assert {**cli, "file": "page.png"} == got

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tiny_models import DATA, detector_model, recognizer_model
+from tiny_models import DATA, detector_model, orienter_model, recognizer_model
 
 onnx = pytest.importorskip("onnx", reason="rebuilding the tiny models needs onnx (the train extra)")
 
 
-@pytest.mark.parametrize("name,build", [("tiny-det", detector_model), ("tiny-rec", recognizer_model)])
+BUILDERS = [("tiny-det", detector_model), ("tiny-rec", recognizer_model), ("tiny-ori", orienter_model)]
+
+
+@pytest.mark.parametrize("name,build", BUILDERS)
 def test_tiny_models_are_what_the_builders_make(name, build):
     committed = onnx.load_from_string((DATA / f"{name}.onnx").read_bytes())
     built = onnx.load_from_string(build())

@@ -58,7 +58,7 @@ def server(tiny_models, tmp_path_factory):
     with open(log, "wb") as fh:
         proc = subprocess.Popen(
             [sys.executable, "-m", "shizi.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--det", str(det), "--rec", str(rec), "--workers", "2", "--log-level", "warning"],
+             "--det", str(det), "--rec", str(rec), "--no-orient", "--workers", "2", "--log-level", "warning"],
             stdout=fh, stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -155,7 +155,8 @@ def test_upload_shows_boxes_and_text(server, page, tmp_path):
     with page.expect_download() as d:
         page.click("#dl-json")
     rec = json.loads(Path(d.value.path()).read_text(encoding="utf-8"))
-    assert set(rec) == {"file", "pages"} and set(rec["pages"][0]) == {"index", "width", "height", "lines"}
+    assert set(rec) == {"file", "pages"}
+    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "lines"}
     assert [ln["text"] for ln in rec["pages"][0]["lines"]] == ["中" * n for n in order]
     with page.expect_download() as d:
         page.click("#dl-pdf")

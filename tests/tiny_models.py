@@ -108,6 +108,46 @@ def detector_model(kh: int = 5, kw: int = 25, gain: float = 20.0, level: float =
     return model.SerializeToString()
 
 
+def orienter_model(patch: int = 128, turn: int = 1) -> bytes:
+    """Input ``image`` [K,1,P,P] → ``probs`` [K,4]: every patch says turn ``turn`` (index into 0, 90, 180,
+    270) with probability ~0.98, whatever it shows: a stand-in that makes the Reader turn pages."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    logits = [0.0] * 4
+    logits[turn] = 5.0
+    nodes = [
+        _const("zero", 0.0),
+        helper.make_node("Mul", ["image", "zero"], ["z"]),
+        helper.make_node("ReduceMean", ["z"], ["zk"], axes=[1, 2, 3], keepdims=0),  # [K]
+        _const("axes1", [1]),
+        helper.make_node("Unsqueeze", ["zk", "axes1"], ["zk1"]),  # [K, 1]
+        _const("logits", [logits]),  # [1, 4]
+        helper.make_node("Add", ["zk1", "logits"], ["l"]),
+        helper.make_node("Softmax", ["l"], ["probs"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "tiny_orient",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["K", 1, patch, patch])],
+        [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["K", 4])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def make_tiny_orienter(root: Path) -> Path:
+    """A ``tiny-ori`` model folder (:func:`orienter_model`: always turn 90) under ``root``."""
+    return write_model_folder(
+        root / "tiny-ori",
+        (DATA / "tiny-ori.onnx").read_bytes(),
+        {"name": "tiny-ori", "task": "orientation", "arch": "orient-tiny-test", "patch": 128, "side": 1024,
+         "metrics": {"note": "test model"}},
+    )
+
+
 def write_model_folder(folder: Path, data: bytes, config: dict, charset: list[str] | None = None) -> Path:
     """A model folder: ``data`` (a serialized ONNX graph) as model.onnx, config.json with its hash."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -171,4 +211,5 @@ if __name__ == "__main__":
     DATA.mkdir(exist_ok=True)
     (DATA / "tiny-det.onnx").write_bytes(detector_model())
     (DATA / "tiny-rec.onnx").write_bytes(recognizer_model())
-    print(f"wrote {DATA}/tiny-det.onnx and tiny-rec.onnx")
+    (DATA / "tiny-ori.onnx").write_bytes(orienter_model())
+    print(f"wrote {DATA}/tiny-det.onnx, tiny-rec.onnx and tiny-ori.onnx")

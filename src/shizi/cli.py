@@ -58,6 +58,8 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
                    help="decode without the recognizer's language models (Han bigram, Latin word list)")
     p.add_argument("--no-reread", action="store_true",
                    help="read each line once, not unsure ones again at a second width (faster)")
+    p.add_argument("--no-orient", action="store_true",
+                   help="read pages as given, not turned upright first by the page-orientation model")
     p.add_argument(
         "--overlay",
         metavar="PNG",
@@ -80,6 +82,7 @@ def _make_reader(args: argparse.Namespace):
         threads=args.threads,
         lm=not args.no_lm,
         reread=not args.no_reread,
+        orient=not args.no_orient,
         dpi=args.dpi,
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         max_pages=args.max_pages or DEFAULT_MAX_PAGES,
@@ -265,6 +268,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-pixels", type=int, default=40_000_000, help="per-page pixel limit (default: 40M)")
     p.add_argument("--max-pages", type=int, default=20, help="per-upload page limit (default: 20)")
     p.add_argument("--dpi", type=int, default=200, help="default PDF rasterisation dpi (default: 200)")
+    p.add_argument("--no-orient", action="store_true", help="read pages as given, not turned upright first")
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(func=cmd_serve)
 
@@ -291,6 +295,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         max_pages=args.max_pages,
         dpi=args.dpi,
+        orient=not args.no_orient,
     )
     app = create_app(cfg)  # loads the default models once; ModelError → exit 2
     print(f"shizi: serving on http://{args.host}:{args.port}/ (API docs: /docs)", file=sys.stderr)
@@ -324,6 +329,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
                    help="decode without the recognizer's language models (Han bigram, Latin word list)")
     p.add_argument("--no-reread", action="store_true",
                    help="read each line once, not unsure ones again at a second width (faster)")
+    p.add_argument("--no-orient", action="store_true", help="read pages as given, not turned upright first")
     p.add_argument("--limit", type=int, help="only the first N items")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
     p.set_defaults(func=cmd_eval)
@@ -337,7 +343,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.labels}: no such labels file")
     line_set = "lines" not in load_labels(args.labels)[0]
     reader = Reader(detector=False if line_set else args.det, recognizer=args.rec, threads=args.threads,
-                    lm=not args.no_lm, reread=not args.no_reread)
+                    lm=not args.no_lm, reread=not args.no_reread, orient=not args.no_orient)
     res = evaluate(reader, args.labels, limit=args.limit)
     if args.json:
         print(json.dumps(res, ensure_ascii=False, indent=2))

@@ -217,3 +217,22 @@ class RecConfig(StageConfig):
     @property
     def min_crop_width(self) -> int:
         return self.min_width if self.min_width is not None else max(self.width_stride, self.height // 2)
+
+
+@dataclass(frozen=True)
+class OrientConfig(StageConfig):
+    """Page orientation (:mod:`shizi.orientation`): the patches a page is judged by, and when to turn it."""
+
+    #: the page is scaled so its long side is this many pixels before patches are cut (as in training)
+    side: int = 1024
+    #: patch side (pixels); the network's input is [K, 1, patch, patch]
+    patch: int = 128
+    #: patches per page: the most textured ones on a grid of half-patch steps
+    patches: int = 8
+    #: a page is turned only when the mean probability of the winning rotation reaches this
+    min_confidence: float = 0.5
+
+    def check(self) -> None:
+        _positive(self, "side", "patch", "patches")
+        if self.patch > self.side:
+            raise ValueError("OrientConfig.patch must not exceed side")

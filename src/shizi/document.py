@@ -143,6 +143,9 @@ class Page:
     width: int
     height: int
     blocks: list[Block] = field(default_factory=list)
+    #: the clockwise turn (0, 90, 180, 270) that brought the page's text upright for reading
+    #: (:mod:`shizi.orientation`); polygons are in the coordinates of the page image as given
+    rotation: int = 0
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The page image (RGB uint8) the result was read from; not serialised."""
 
@@ -158,14 +161,26 @@ class Page:
             "index": self.index,
             "width": self.width,
             "height": self.height,
+            "rotation": self.rotation,
             "blocks": [b.to_dict() for b in self.blocks],
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> Page:
-        return cls(
-            int(d["index"]), int(d["width"]), int(d["height"]), [Block.from_dict(b) for b in d["blocks"]]
-        )
+        blocks = [Block.from_dict(b) for b in d["blocks"]]
+        rotation = int(d.get("rotation", 0))
+        return cls(int(d["index"]), int(d["width"]), int(d["height"]), blocks, rotation=rotation)
+
+    def map_polygons(self, fn) -> None:
+        """Replace every polygon of the page (blocks, lines, words, chars) by ``fn(points [N, 2])``."""
+        for b in self.blocks:
+            b.polygon = _poly(fn(np.asarray(b.polygon, np.float64))) if b.polygon else []
+            for ln in b.lines:
+                ln.polygon = _poly(fn(np.asarray(ln.polygon, np.float64))) if ln.polygon else []
+                for w in ln.words:
+                    w.polygon = _poly(fn(np.asarray(w.polygon, np.float64))) if w.polygon else []
+                    for c in w.chars:
+                        c.polygon = _poly(fn(np.asarray(c.polygon, np.float64))) if c.polygon else []
 
 
 @dataclass

@@ -21,9 +21,10 @@ import numpy as np
 
 from .detection import Detections
 from .document import Block, Char, Document, Line, Page, _poly, build_words
-from .errors import InputError, ShiziError
+from .errors import InputError, ModelError, ShiziError
 from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
 from .layout import ColumnLayout
+from .orientation import turn_upright, upright_to_page
 from .recognition import RecognitionResult
 from .recognition.crops import SIDE_PAD, crop_line, map_points, turn_vertical
 
@@ -40,6 +41,9 @@ class Reader:
     the language models that a loaded recognizer's config names (:mod:`shizi.recognition.lm`,
     :mod:`shizi.recognition.lexicon`); ``reread=False`` reads each line once, not unsure ones again at a
     second width (:class:`shizi.recognition.CRNNRecognizer`): faster, a little less accurate.
+    ``orient``: True turns each page upright first with the installed page-orientation model, when one
+    is installed (:mod:`shizi.orientation`; ``Page.rotation`` says by how much); False reads pages as
+    given; a model name, folder or object with ``orient(image) -> Orientation`` picks another.
 
     Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
     """
@@ -58,8 +62,10 @@ class Reader:
         min_score: float = 0.0,
         lm: bool = True,
         reread: bool = True,
+        orient: Any = True,
     ) -> None:
         from .detection import load_detector
+        from .orientation import load_orienter
         from .recognition import load_recognizer
 
         if detector is False:
@@ -75,6 +81,17 @@ class Reader:
         else:
             self.recognizer = recognizer
         self.layout = layout if layout is not None else ColumnLayout()
+        if orient is True:  # the installed default orientation model, when there is one
+            try:
+                self.orienter = load_orienter(threads=threads) if self.detector is not None else None
+            except ModelError:
+                self.orienter = None
+        elif orient is False or orient is None:
+            self.orienter = None
+        elif isinstance(orient, (str, Path)):
+            self.orienter = load_orienter(orient, threads=threads)
+        else:
+            self.orienter = orient
         self.dpi = dpi
         self.max_pixels = max_pixels
         self.max_pages = max_pages
@@ -121,7 +138,18 @@ class Reader:
             yield from zip(srcs, pool.map(one, srcs), strict=True)
 
     def read_page_image(self, image: np.ndarray, index: int = 0) -> Page:
-        """Detect, recognise and arrange one RGB uint8 page."""
+        """Turn one RGB uint8 page upright (with an orienter), detect, recognise and arrange it; the
+        result's polygons are in the coordinates of ``image`` as given."""
+        rotation = self.orienter.orient(image).rotation if self.orienter is not None else 0
+        if rotation == 0:
+            return self._read_upright(image, index)
+        page = self._read_upright(turn_upright(image, rotation), index)
+        h, w = image.shape[:2]
+        page.map_polygons(lambda pts: upright_to_page(pts, rotation, w, h))
+        page.width, page.height, page.rotation, page.image = w, h, rotation, image
+        return page
+
+    def _read_upright(self, image: np.ndarray, index: int) -> Page:
         h, w = image.shape[:2]
         polys, scores = self.detect_lines(image)
         keep = [k for k, s in enumerate(scores) if s >= self.min_score]

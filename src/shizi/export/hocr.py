@@ -33,7 +33,8 @@ def to_hocr(doc: Document, title: str = "shizi") -> str:
     for p in doc.pages:
         out.append(
             f"<div class='ocr_page' id='page_{p.index + 1}' "
-            f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.index}'>"
+            f"title='image \"{src}\"; bbox 0 0 {p.width} {p.height}; ppageno {p.index}"
+            + (f"; textangle {p.rotation}" if p.rotation else "") + "'>"
         )
         for bi, b in enumerate(p.blocks):
             out.append(

@@ -12,7 +12,7 @@ def to_json(doc: Document, indent: int | None = 2) -> str:
 
 
 def jsonl_record(doc: Document, file: str) -> dict:
-    """The benchmark-stable record: ``{"file", "pages": [{"index", "width", "height",
+    """The benchmark-stable record: ``{"file", "pages": [{"index", "width", "height", "rotation",
     "lines": [{"text", "confidence", "polygon"}]}]}`` with lines in reading order."""
     return {
         "file": file,
@@ -21,6 +21,7 @@ def jsonl_record(doc: Document, file: str) -> dict:
                 "index": p.index,
                 "width": p.width,
                 "height": p.height,
+                "rotation": p.rotation,
                 "lines": [
                     {
                         "text": ln.text,

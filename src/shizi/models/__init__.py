@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ModelError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-TASKS = ("detection", "recognition", "lm")
+TASKS = ("detection", "recognition", "orientation", "lm")
 
 _sha_cache: dict[tuple[str, int, int], str] = {}
 _sha_lock = threading.Lock()

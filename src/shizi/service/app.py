@@ -69,6 +69,7 @@ class ServiceConfig:
     queue: int = 8  #: requests allowed to wait for a worker; beyond that → 503
     timeout: float = 120.0  #: seconds per request (upload + queue + inference) → 504
     threads: int = 1  #: onnxruntime intra-op threads per model
+    orient: bool = True  #: turn pages upright first with the installed page-orientation model
     max_upload_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 40_000_000  #: per page
     max_pages: int = 20  #: per input
@@ -219,6 +220,7 @@ class OCRService:
                         detector=detector,
                         recognizer=recognizer,
                         threads=self.config.threads,
+                        orient=self.config.orient,
                         dpi=self.config.dpi,
                         max_pixels=self.config.max_pixels,
                         max_pages=self.config.max_pages,
@@ -356,7 +358,7 @@ _ERR = {"content": {"application/json": {"example": {"error": "..."}}}}
 _OCR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "format=json: the `shizi read -f jsonl` record "
-        '`{"file", "pages": [{"index", "width", "height", "lines": [{"text", "confidence", '
+        '`{"file", "pages": [{"index", "width", "height", "rotation", "lines": [{"text", "confidence", '
         '"polygon"}]}]}`; text / hOCR / searchable PDF otherwise',
         "content": {
             "application/json": {},

@@ -211,6 +211,39 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
     return cv
 
 
+def _vertical(rng: random.Random, s: TextSampler) -> _Canvas:
+    """A page set vertically (writing-mode vertical-rl): columns of upright Han glyphs, read top to
+    bottom, the columns right to left, sometimes under a horizontal title. Not in ``KIND_WEIGHTS``:
+    asked for by name (``render_page(..., kind="vertical")``)."""
+    W = rng.randint(700, 1400)
+    H = int(W * rng.uniform(0.7, 1.45))
+    bg = _paper(rng)
+    cv = _Canvas(W, H, bg)
+    ink = _ink(rng, bg)
+    face, _ = _faces(rng)
+    fonts = _fonts_for_height(face, None, _line_height(rng, 18, 48))
+    step = fonts.size * rng.uniform(1.0, 1.2)  # glyph pitch down a column
+    pitch = fonts.size * rng.uniform(1.3, 2.0)  # column pitch, right to left
+    mx, my = int(W * rng.uniform(0.04, 0.1)), int(H * rng.uniform(0.04, 0.1))
+    top = my
+    if rng.random() < 0.4:
+        title = _fonts_for_height(face, None, fonts.height * rng.uniform(1.2, 1.8))
+        text = title.clean(s.zh_sentence(rng.randint(4, 14))).strip()
+        if text and title.text_width(text) < W - 2 * mx:
+            cv.text((W - title.text_width(text)) / 2, top, text, title, ink)
+            top += title.height + pitch
+    rows = int((H - my - top) // step)
+    x = W - mx - fonts.size
+    while x > mx and rows >= 2:
+        text = "".join(c for c in fonts.clean(s.zh_sentence(rng.randint(rows // 2, rows)))
+                       if c != " " and not c.isascii())[:rows]
+        if text:
+            start = top + (step * rng.randint(1, 2) if rng.random() < 0.2 else 0)  # a paragraph's indent
+            cv.vtext(x, start, text[: int((H - my - start) // step)], fonts, ink, step)
+        x -= pitch * (rng.uniform(1.5, 2.5) if rng.random() < 0.1 else 1.0)  # sometimes a blank column
+    return cv
+
+
 def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     hf = _fonts_for_height(face, latin, min(75, line_h * rng.uniform(1.05, 1.8)))
     y += line_h * rng.uniform(0.2, 1.0)
@@ -588,14 +621,16 @@ def render_page(seed: int, index: int, kind: str | None = None) -> Page:
     s.rng = rng
     if kind is None:
         kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
-    cv = {"doc": _doc, "receipt": _receipt, "screen": _screen, "scene": _scene}[kind](rng, s)
+    make = {"doc": _doc, "receipt": _receipt, "screen": _screen, "scene": _scene, "vertical": _vertical}
+    cv = make[kind](rng, s)
     img = np.asarray(cv.img.convert("RGB")).copy()
     quads, texts = cv.quads, cv.texts
     border = tuple(int(v) for v in img[2, 2])
-    if kind in ("doc", "receipt") and rng.random() < 0.6:
+    if kind in ("doc", "receipt", "vertical") and rng.random() < 0.6:
         img, quads = _rotate_page(img, quads, rng.uniform(-2.5, 2.5) if rng.random() < 0.85 else
                                   rng.uniform(-8, 8), border)
-    if kind in ("receipt", "scene") and rng.random() < 0.5 or kind == "doc" and rng.random() < 0.08:
+    tilted = kind in ("receipt", "scene") and rng.random() < 0.5
+    if tilted or kind in ("doc", "vertical") and rng.random() < 0.08:
         img, quads = _perspective_page(img, quads, rng, rng.uniform(0.02, 0.08), border)
     if kind != "screen":
         img = degrade.scan_and_photo(img, rng, p=1.0 if rng.random() < 0.7 else 0.3)

@@ -1,4 +1,5 @@
-"""``python -m shizi.train rec|export-rec|det|export-det|lm|lexicon ...``: training and export."""
+"""``python -m shizi.train rec|export-rec|det|export-det|orient|export-orient|lm|lexicon ...``: training
+and export."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     d.add_argument("weights", type=Path)
     d.add_argument("out", type=Path)
     d.add_argument("--name")
+    from shizi.train import orient
+
+    orient.add_args(sub.add_parser("orient", help="train the page-orientation classifier"))
+    o = sub.add_parser("export-orient", help="export orientation weights to an ONNX model folder")
+    o.add_argument("weights", type=Path)
+    o.add_argument("out", type=Path)
+    o.add_argument("--name")
     lm = sub.add_parser("lm", help="build the Han-character bigram model (jieba's word list, running text)")
     lm.add_argument("out", type=Path)
     lm.add_argument("--corpus", type=Path, nargs="*", default=[],
@@ -47,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         from shizi.train.export import export_detector
 
         print(export_detector(args.weights, args.out, args.name))
+    elif args.cmd == "orient":
+        orient.train(args)
+    elif args.cmd == "export-orient":
+        print(orient.export_orienter(args.weights, args.out, args.name))
     elif args.cmd == "rec":
         rec.train(args)
     elif args.cmd == "lm":

@@ -206,7 +206,9 @@
     const r = state.result;
     return {
       file: r.file,
-      pages: r.pages.map((p) => ({ index: p.index, width: p.width, height: p.height, lines: p.lines })),
+      pages: r.pages.map((p) => ({
+        index: p.index, width: p.width, height: p.height, rotation: p.rotation, lines: p.lines,
+      })),
     };
   }
 
