@@ -79,3 +79,22 @@ def test_default_recognizer_line_mode():
     line = page[140:185, 40:900]  # the first body line of the sample
     doc = shizi.Reader(detector=False).read(line, mode="line")
     assert doc.text().strip(), "the default recognizer read nothing from a clear line"
+
+
+@needs_defaults
+@pytest.mark.skipif(not list_models("orientation"), reason="no shipped orientation model installed")
+@pytest.mark.parametrize("turn", [90, 180, 270])
+def test_a_turned_sample_is_turned_back_and_read(turn):
+    import numpy as np
+    from PIL import Image
+
+    import shizi
+    from shizi import metrics as M
+
+    page = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    turned = np.ascontiguousarray(np.rot90(page, turn // 90))  # counter-clockwise: turn back by `turn`
+    (got,) = shizi.Reader().read(turned).pages
+    assert got.rotation == turn and (got.width, got.height) == (turned.shape[1], turned.shape[0])
+    reference = SAMPLE.with_suffix(".txt").read_text(encoding="utf-8")
+    assert M.cer([(reference, got.text())]).cer < 0.03
+    assert all(0 <= x <= got.width and 0 <= y <= got.height for ln in got.lines for x, y in ln.polygon)
