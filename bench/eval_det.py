@@ -5,7 +5,8 @@
 
 Scoring is shizi.metrics.detection_prf against each line's ``poly`` (else ``box``), as in
 shizi.evaluate. ``--sweep`` runs the network once per page and scores a grid of post-processing
-constants (global constants only; DB: unclip_ratio x box_thresh x thresh; CTPN: score_thresh x max_gap).
+constants (global constants only; DB: unclip_ratio x box_thresh x thresh; CTPN: score_thresh x max_gap)
+on the single pass at ``max_side``; the scores without ``--sweep`` are the whole detector's.
 """
 
 from __future__ import annotations
@@ -70,11 +71,11 @@ def main() -> None:
         for lab, img, refs, dc in _pages(set_name, args.limit):
             det.detect(img) if not secs else None  # warm-up on the first page
             t0, c0 = time.perf_counter(), time.process_time()
-            raw = _run_raw(det, img)
-            d = _post(det.post, raw, img)
+            d = det.detect(img)  # the whole detector, text-scale pass included
             secs.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
-            raws.append((raw, img, refs, dc))
+            if args.sweep:  # one pass at max_side, post-processed again for each setting
+                raws.append((_run_raw(det, img), img, refs, dc))
             pages.append(([p.tolist() for p in d.polygons], refs, dc))
             if args.vis:
                 args.vis.mkdir(parents=True, exist_ok=True)

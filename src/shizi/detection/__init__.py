@@ -21,16 +21,17 @@ class Detections(NamedTuple):
     scores: list[float]
 
 
-def page_tensor(image: np.ndarray, max_side: int, mean, std) -> tuple[np.ndarray, float, float]:
-    """Resize so the long side is at most ``max_side`` (sides multiples of 32) and normalise by the RGB
-    ``mean`` and ``std``: returns the [1, 3, H, W] float32 input and the x / y scale back to page pixels."""
+def page_tensor(image: np.ndarray, max_side: int, mean, std, scale: float | None = None
+                ) -> tuple[np.ndarray, float, float]:
+    """Resize by ``scale`` (default: so the long side is at most ``max_side``), sides rounded to multiples
+    of 32, and normalise by the RGB ``mean`` and ``std``: returns the [1, 3, H, W] float32 input and the
+    x / y scale back to page pixels."""
     import cv2
 
     mean = np.asarray(mean, dtype=np.float32).reshape(3, 1, 1)
     std = np.asarray(std, dtype=np.float32).reshape(3, 1, 1)
-
     h, w = image.shape[:2]
-    s = min(1.0, max_side / max(h, w))
+    s = min(1.0, max_side / max(h, w)) if scale is None else scale
     nh = max(32, int(round(h * s / 32)) * 32)
     nw = max(32, int(round(w * s / 32)) * 32)
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
