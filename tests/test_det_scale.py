@@ -47,3 +47,15 @@ def test_small_text_is_detected_again_at_the_line_height(tiny_models, monkeypatc
         assert q[:, 0].min() < 30 and q[:, 0].max() > 100 and q[:, 1].max() - q[:, 1].min() < 20
     scales.clear()
     assert len(det.with_config(line_height=seen).detect(page).polygons) == 4 and scales == [1.0]  # one pass
+
+
+def test_the_second_pass_stays_within_the_pixel_budget(tiny_models, monkeypatch):
+    page = np.full((240, 600, 3), 255, np.uint8)
+    for k in range(4):
+        draw_line(page, 20, 20 + 50 * k, 5, h=6, piece_w=14, gap=4)
+    det = load_detector(tiny_models[0]).with_config(line_height=24.0, max_scaled_pixels=240 * 600 * 4)
+    scales: list[float] = []
+    detect_at = det.detect_at
+    monkeypatch.setattr(det, "detect_at", lambda img, s: scales.append(s) or detect_at(img, s))
+    det.detect(page)
+    assert scales == [1.0, pytest.approx(2.0)]  # 24 / 9 px would be 2.7x; the budget allows 2x

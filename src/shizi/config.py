@@ -142,11 +142,14 @@ class DBConfig(StageConfig):
     line_height: float = 28.0
     line_height_tolerance: float = 1.5
     max_upscale: float = 3.0
+    #: ... and never to more than this many pixels (memory and time stay bounded on huge pages)
+    max_scaled_pixels: int = 40_000_000
     tile: int = 1024
     tile_overlap: int = 128
 
     def check(self) -> None:
-        _positive(self, "max_side", "unclip_ratio", "max_candidates", "line_height_tolerance", "max_upscale")
+        _positive(self, "max_side", "unclip_ratio", "max_candidates", "line_height_tolerance", "max_upscale",
+                  "max_scaled_pixels")
         if self.line_height < 0 or self.tile < 64 or not 0 <= self.tile_overlap < self.tile // 2:
             raise ValueError("DBConfig: line_height >= 0, tile >= 64 and 0 <= tile_overlap < tile / 2")
         if len(self.mean) != 3 or len(self.std) != 3:

@@ -73,7 +73,7 @@ class DBDetector:
         seen = median_line_height(found.polygons) * scale  # model pixels
         if seen <= 0 or 1 / c.line_height_tolerance <= seen / c.line_height <= c.line_height_tolerance:
             return found
-        better = min(scale * c.line_height / seen, c.max_upscale)
+        better = min(scale * c.line_height / seen, c.max_upscale, (c.max_scaled_pixels / (h * w)) ** 0.5)
         return self.detect_at(image, better) if abs(better - scale) > 0.05 * scale else found
 
     def detect_at(self, image: np.ndarray, scale: float) -> Detections:
