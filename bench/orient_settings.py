@@ -14,16 +14,11 @@ import time
 
 import numpy as np
 
-from shizi.orientation import load_orienter
+from shizi.orientation import decide, load_orienter
 from shizi.synth.pages import render_page
 from shizi.train.orient import synth_page
 
 THRESHOLDS = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-def _decide(probs: np.ndarray, threshold: float) -> np.ndarray:
-    best = probs.argmax(1)
-    return np.where((best != 0) & (probs.max(1) < threshold), 0, best)
 
 
 def main() -> None:
@@ -48,12 +43,12 @@ def main() -> None:
                                for i in range(args.upright)]) for kind in ("scene", "receipt")}
     report = {}
     for t in THRESHOLDS:
-        pred = _decide(probs, t)
+        pred = decide(probs, t)
         report[f"min_confidence={t}"] = {
             "turned_pages_right": round(float((pred == labels).mean()), 4),
             "wrong_turns": int(((pred != labels) & (pred != 0)).sum()),
             "left_unturned": int(((pred == 0) & (labels != 0)).sum()),
-            **{f"upright_{k}_turned": int((_decide(p, t) != 0).sum()) for k, p in upright.items()},
+            **{f"upright_{k}_turned": int((decide(p, t) != 0).sum()) for k, p in upright.items()},
         }
     print(json.dumps({"pages": len(labels), "upright_pages_each": args.upright, "seed": args.seed,
                       "ms_per_page_median": round(1000 * float(np.median(secs)), 1), **report}, indent=1))

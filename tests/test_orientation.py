@@ -10,7 +10,7 @@ import pytest
 from conftest import two_column_page
 from shizi.config import OrientConfig
 from shizi.models import load_model
-from shizi.orientation import PageOrienter, page_patches, turn_upright, upright_to_page
+from shizi.orientation import PageOrienter, decide, page_patches, turn_upright, upright_to_page
 from tiny_models import make_tiny_orienter
 
 
@@ -49,6 +49,8 @@ def test_the_page_turns_only_when_the_mean_is_confident(tiny_orienter):
     o = tiny_orienter.orient(page)
     assert o.rotation == 90 and o.confidence > 0.95 and abs(sum(o.probs) - 1) < 1e-5
     assert tiny_orienter.with_config(min_confidence=0.99).orient(page).rotation == 0
+    rows = np.array([[0.1, 0.6, 0.2, 0.1], [0.4, 0.1, 0.45, 0.05], [0.2, 0.1, 0.1, 0.6]])
+    assert decide(rows, 0.5).tolist() == [1, 0, 3]  # the middle page's 180 is too unsure: as given
 
 
 def test_reader_reads_a_turned_page_upright_in_its_own_coordinates(tiny_models, tiny_orienter):

@@ -81,6 +81,15 @@ def patch_tensor(patches: np.ndarray) -> np.ndarray:
     return ((x - mean) / np.maximum(std, 8.0))[:, None]
 
 
+def decide(mean_probs: np.ndarray, min_confidence: float) -> np.ndarray:
+    """Index into ROTATIONS of the turn for each row of ``mean_probs`` [..., 4] (a page's mean patch
+    probabilities): the most probable turn, or 0 (as given) when a turn wins with less than
+    ``min_confidence``."""
+    p = np.asarray(mean_probs)
+    best = p.argmax(-1)
+    return np.where((best != 0) & (p.max(-1) < min_confidence), 0, best)
+
+
 def turn_upright(image: np.ndarray, rotation: int) -> np.ndarray:
     """``image`` turned clockwise by ``rotation`` degrees (0, 90, 180, 270)."""
     k = ROTATIONS.index(rotation)
@@ -123,9 +132,7 @@ class PageOrienter:
 
     def orient(self, image: np.ndarray) -> Orientation:
         probs = self.patch_probs(image).mean(axis=0)
-        k = int(np.argmax(probs))
-        if k and probs[k] < self.config.min_confidence:
-            k = 0
+        k = int(decide(probs, self.config.min_confidence))
         return Orientation(ROTATIONS[k], float(probs[k]), tuple(float(v) for v in probs))
 
 

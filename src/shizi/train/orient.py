@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 from shizi.config import OrientConfig
-from shizi.orientation import page_patches, patch_tensor
+from shizi.orientation import decide, page_patches, patch_tensor
 from shizi.synth.fonts import font_summary
 from shizi.synth.pages import render_page
 from shizi.train import checkpoint
@@ -92,18 +92,14 @@ def validation_set(seed: int, pages: int, config: OrientConfig) -> list[tuple[np
 
 @torch.no_grad()
 def evaluate(model, val, min_confidence: float) -> dict:
-    """Page accuracy with the runtime's rule (mean patch probability, turned only when confident)."""
+    """Page accuracy with the runtime's rule (:func:`shizi.orientation.decide`)."""
     model.eval()
-    right, wrong_turns = 0, 0
-    for x, k in val:
-        p = model(torch.from_numpy(x)).softmax(-1).mean(0).numpy()
-        best = int(np.argmax(p))
-        if best and p[best] < min_confidence:
-            best = 0
-        right += best == k
-        wrong_turns += best != k and best != 0
+    probs = np.stack([model(torch.from_numpy(x)).softmax(-1).mean(0).numpy() for x, _ in val])
+    labels = np.array([k for _, k in val])
+    pred = decide(probs, min_confidence)
     model.train()
-    return {"page_acc": right / len(val), "wrong_turns": wrong_turns, "val_pages": len(val)}
+    wrong = int(((pred != labels) & (pred != 0)).sum())
+    return {"page_acc": float((pred == labels).mean()), "wrong_turns": wrong, "val_pages": len(val)}
 
 
 def train(args) -> Path:
