@@ -177,7 +177,8 @@ def test_ctpn_line_joining():
     boxes = np.float32(b1 + b2 + b3)
     scores = np.linspace(0.8, 0.99, len(boxes)).astype(np.float32)
     perm = np.random.default_rng(0).permutation(len(boxes))  # order must not matter
-    lines = build_lines(boxes[perm], scores[perm], max_gap=1.5)
+    lines = build_lines(boxes[perm], scores[perm], max_gap=1.5, min_v_overlap=0.6, min_size_sim=0.6,
+                        width=16.0)
     groups = sorted(sorted(int(perm[i]) for i in ln) for ln in lines)
     n1, n2 = len(b1), len(b2)
     assert groups == [list(range(n1)), list(range(n1, n1 + n2)), list(range(n1 + n2, len(boxes)))]

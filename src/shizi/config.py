@@ -103,13 +103,24 @@ def _positive(cfg: StageConfig, *names: str) -> None:
 
 
 @dataclass(frozen=True)
-class DBConfig(StageConfig):
-    """DB detector: input size and normalisation, and :class:`~shizi.detection.db.DBPostProcess`."""
+class DetectorConfig(StageConfig):
+    """What every detector's input shares: RGB normalisation and the long-side cap."""
 
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     #: the page is shrunk so its long side is at most this many pixels
     max_side: int = 1024
+
+    def check(self) -> None:
+        _positive(self, "max_side")
+        if len(self.mean) != 3 or len(self.std) != 3:
+            raise ValueError(f"{type(self).__name__}.mean and std need 3 values (RGB)")
+
+
+@dataclass(frozen=True)
+class DBConfig(DetectorConfig):
+    """DB detector: input, and :class:`~shizi.detection.db.DBPostProcess`."""
+
     #: probability above which a pixel belongs to a text kernel
     thresh: float = 0.25
     #: a kernel's mean probability must reach this to count as a line
@@ -148,12 +159,11 @@ class DBConfig(StageConfig):
     tile_overlap: int = 128
 
     def check(self) -> None:
-        _positive(self, "max_side", "unclip_ratio", "max_candidates", "line_height_tolerance", "max_upscale",
+        super().check()
+        _positive(self, "unclip_ratio", "max_candidates", "line_height_tolerance", "max_upscale",
                   "max_scaled_pixels")
         if self.line_height < 0 or self.tile < 64 or not 0 <= self.tile_overlap < self.tile // 2:
             raise ValueError("DBConfig: line_height >= 0, tile >= 64 and 0 <= tile_overlap < tile / 2")
-        if len(self.mean) != 3 or len(self.std) != 3:
-            raise ValueError("DBConfig.mean and std need 3 values (RGB)")
         if self.join_boxes not in ("kernel", "pieces"):
             raise ValueError(f"DBConfig.join_boxes must be 'kernel' or 'pieces', got {self.join_boxes!r}")
 
@@ -163,11 +173,9 @@ CTPN_ANCHOR_HEIGHTS = (11, 14, 18, 23, 29, 37, 48, 61, 78, 100)
 
 
 @dataclass(frozen=True)
-class CTPNConfig(StageConfig):
+class CTPNConfig(DetectorConfig):
     """CTPN detector: input, anchors, and the text-line builder (``shizi.detection.ctpn.build_lines``)."""
 
-    mean: tuple[float, ...] = IMAGENET_MEAN
-    std: tuple[float, ...] = IMAGENET_STD
     max_side: int = 1280
     #: the network's horizontal stride: one proposal column per ``stride`` pixels
     stride: int = 16
@@ -186,7 +194,8 @@ class CTPNConfig(StageConfig):
     merge_fragments: int = 1
 
     def check(self) -> None:
-        _positive(self, "max_side", "stride", "max_gap")
+        super().check()
+        _positive(self, "stride", "max_gap")
         if not self.anchor_heights:
             raise ValueError("CTPNConfig.anchor_heights is empty")
 

@@ -12,14 +12,11 @@ side refinement of the first and last proposal. Torch-free.
 
 from __future__ import annotations
 
-import copy
-
 import cv2
 import numpy as np
 
 from ..config import CTPNConfig
-from ..models import ModelInfo
-from . import Detections, page_tensor
+from . import Detections, OnnxDetector
 
 __all__ = ["CTPNDetector", "nms", "build_lines", "merge_fragments", "fit_line"]
 
@@ -33,8 +30,8 @@ def nms(boxes: np.ndarray, scores: np.ndarray, thresh: float) -> np.ndarray:
     return np.asarray(keep, np.int64).reshape(-1)
 
 
-def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min_v_overlap: float = 0.6,
-                min_size_sim: float = 0.6, width: float = 16.0) -> list[list[int]]:
+def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float, min_v_overlap: float,
+                min_size_sim: float, width: float) -> list[list[int]]:
     """Group proposals ``[x0, y0, x1, y1]`` into text lines; returns lists of proposal indices, each
     sorted left to right. ``max_gap`` is the largest horizontal distance between neighbouring
     proposals, in multiples of the proposal height (at least one proposal width)."""
@@ -96,7 +93,7 @@ def build_lines(boxes: np.ndarray, scores: np.ndarray, max_gap: float = 1.2, min
     return lines
 
 
-def merge_fragments(boxes: np.ndarray, lines: list[list[int]], max_gap: float = 1.2) -> list[list[int]]:
+def merge_fragments(boxes: np.ndarray, lines: list[list[int]], max_gap: float) -> list[list[int]]:
     """Join chains that are pieces of one line (the graph breaks where a proposal is missing or its
     height is off): same axis (centre within half a line height where they meet), heights within
     1.6x, horizontal gap at most ``max_gap`` x the line height. Returns merged chains, left to right."""
@@ -162,38 +159,6 @@ def fit_line(boxes: np.ndarray, x_left: float | None = None, x_right: float | No
                      [x0, b0 + slope * x0]], np.float32)
 
 
-class CTPNDetector:
-    """Runs a CTPN ONNX model (input ``image`` [N,3,H,W]; outputs ``score``, ``regr``, ``side``); settings
-    from the model's config (:class:`~shizi.config.CTPNConfig`), or ``config`` when given."""
-
-    def __init__(self, info: ModelInfo, threads: int = 1, config: CTPNConfig | None = None) -> None:
-        self.info = info
-        self.config = config or CTPNConfig.from_model(info.config, source=f"{info.path}/config.json")
-        self.session = info.session(threads)
-        self.input_name = self.session.get_inputs()[0].name
-        self.output_names = [o.name for o in self.session.get_outputs()]
-        self.post = CTPNPostProcess(self.config)
-
-    def with_config(self, **changes) -> CTPNDetector:
-        """The same model (session shared) with some settings changed."""
-        other = copy.copy(self)
-        other.config = self.config.replace(**changes)
-        other.post = CTPNPostProcess(other.config)
-        return other
-
-    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return page_tensor(image, self.config.max_side, self.config.mean, self.config.std)
-
-    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The network's ``score``, ``regr`` and ``side`` maps (one page) for a preprocessed page."""
-        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x}), strict=False))
-        return outs["score"][0], outs["regr"][0], outs["side"][0]
-
-    def detect(self, image: np.ndarray) -> Detections:
-        x, sx, sy = self.preprocess(image)
-        return self.post(*self.run(x), sx, sy, image.shape[1], image.shape[0])
-
-
 class CTPNPostProcess:
     """Anchor outputs → proposals → text lines → quads, with :class:`~shizi.config.CTPNConfig`'s settings;
     needs no model."""
@@ -244,3 +209,21 @@ class CTPNPostProcess:
             polys.append(quad)
             scores.append(line_score)
         return Detections(polys, scores)
+
+
+class CTPNDetector(OnnxDetector):
+    """Runs a CTPN ONNX model (input ``image`` [N,3,H,W]; outputs ``score``, ``regr``, ``side``); settings
+    from the model's config (:class:`~shizi.config.CTPNConfig`), or ``config`` when given."""
+
+    config_class = CTPNConfig
+
+    post_class = CTPNPostProcess
+
+    def run(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The network's ``score``, ``regr`` and ``side`` maps (one page) for a preprocessed page."""
+        outs = dict(zip(self.output_names, self.session.run(None, {self.input_name: x}), strict=False))
+        return outs["score"][0], outs["regr"][0], outs["side"][0]
+
+    def detect(self, image: np.ndarray) -> Detections:
+        x, sx, sy = self.preprocess(image)
+        return self.post(*self.run(x), sx, sy, image.shape[1], image.shape[0])

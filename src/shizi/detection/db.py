@@ -8,15 +8,12 @@ the minimum-area rectangle of the expanded polygon.
 
 from __future__ import annotations
 
-import copy
-
 import cv2
 import numpy as np
 import pyclipper
 
 from ..config import DBConfig
-from ..models import ModelInfo
-from . import Detections, page_tensor
+from . import Detections, OnnxDetector, model_size, page_tensor
 
 
 def order_quad(pts: np.ndarray) -> np.ndarray:
@@ -30,111 +27,6 @@ def order_quad(pts: np.ndarray) -> np.ndarray:
 
 
 Candidate = tuple[np.ndarray, float, float]  # kernel contour points, mean probability, area
-
-
-class DBDetector:
-    """Runs a DB ONNX model (input ``image`` [N,3,H,W], output ``prob`` [N,1,H,W]); settings from the
-    model's config (:class:`~shizi.config.DBConfig`), or ``config`` when given."""
-
-    def __init__(self, info: ModelInfo, threads: int = 1, config: DBConfig | None = None) -> None:
-        self.info = info
-        self.config = config or DBConfig.from_model(info.config, source=f"{info.path}/config.json")
-        self.session = info.session(threads)
-        self.input_name = self.session.get_inputs()[0].name
-        outs = [o.name for o in self.session.get_outputs()]
-        self.output_names = ["prob"] if "prob" in outs else outs[:1]
-        self.post = DBPostProcess(self.config)
-
-    def with_config(self, **changes) -> DBDetector:
-        """The same model (session shared) with some settings changed."""
-        other = copy.copy(self)
-        other.config = self.config.replace(**changes)
-        other.post = DBPostProcess(other.config)
-        return other
-
-    def preprocess(self, image: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return page_tensor(image, self.config.max_side, self.config.mean, self.config.std)
-
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """The network's probability map [H, W] (model resolution) for a preprocessed page."""
-        prob = self.session.run(self.output_names, {self.input_name: x})[0]
-        return np.asarray(prob, dtype=np.float32).reshape(prob.shape[-2], prob.shape[-1])
-
-    def detect(self, image: np.ndarray) -> Detections:
-        """Line quads in page pixels: one pass at ``max_side``, then, with ``line_height`` set and the
-        lines found much smaller or larger than that, a second pass at the scale that brings their
-        median height there (tiled when the page is large at that scale)."""
-        h, w = image.shape[:2]
-        c = self.config
-        scale = min(1.0, c.max_side / max(h, w))
-        found = self.detect_at(image, scale)
-        if c.line_height <= 0 or not found.polygons:
-            return found
-        seen = median_line_height(found.polygons) * scale  # model pixels
-        if seen <= 0 or 1 / c.line_height_tolerance <= seen / c.line_height <= c.line_height_tolerance:
-            return found
-        better = min(scale * c.line_height / seen, c.max_upscale, (c.max_scaled_pixels / (h * w)) ** 0.5)
-        return self.detect_at(image, better) if abs(better - scale) > 0.05 * scale else found
-
-    def detect_at(self, image: np.ndarray, scale: float) -> Detections:
-        """Detect at ``scale`` (model pixels per page pixel); pages above ``tile`` pixels at that scale are
-        run in overlapping tiles whose probability maps are stitched before post-processing."""
-        h, w = image.shape[:2]
-        nh, nw = max(32, int(round(h * scale / 32)) * 32), max(32, int(round(w * scale / 32)) * 32)
-        if max(nh, nw) <= max(self.config.max_side, self.config.tile):
-            x, sx, sy = page_tensor(image, self.config.max_side, self.config.mean, self.config.std, scale)
-            return self.post(self.run(x), sx, sy, w, h)
-        interp = cv2.INTER_AREA if nw < w else cv2.INTER_LINEAR
-        resized = cv2.resize(image, (nw, nh), interpolation=interp)
-        return self.post(self._tiled_prob(resized), w / nw, h / nh, w, h)
-
-    def _tiled_prob(self, image: np.ndarray) -> np.ndarray:
-        """The probability map of ``image`` (already at model scale) from overlapping tiles: each pixel
-        taken from the tile in which it lies furthest from a tile edge inside the page."""
-        t, o = self.config.tile, self.config.tile_overlap
-        h, w = image.shape[:2]
-        prob = np.zeros((h, w), np.float32)
-        ys = _tile_starts(h, t, o)
-        xs = _tile_starts(w, t, o)
-        for i, y in enumerate(ys):
-            for j, x in enumerate(xs):
-                tile = image[y : y + t, x : x + t]
-                th, tw = tile.shape[:2]
-                padded = np.full((_up32(th), _up32(tw), 3), 255, np.uint8)  # white to a multiple of 32
-                padded[:th, :tw] = tile
-                tx, _, _ = page_tensor(padded, t, self.config.mean, self.config.std, 1.0)
-                p = self.run(tx)[:th, :tw]
-                # the part of this tile that is nearer its own centre than any neighbour's
-                y0 = y if i == 0 else y + o // 2
-                x0 = x if j == 0 else x + o // 2
-                y1 = y + tile.shape[0] if i == len(ys) - 1 else ys[i + 1] + o // 2
-                x1 = x + tile.shape[1] if j == len(xs) - 1 else xs[j + 1] + o // 2
-                prob[y0:y1, x0:x1] = p[y0 - y : y1 - y, x0 - x : x1 - x]
-        return prob
-
-
-def _up32(n: int) -> int:
-    return max(32, -(-n // 32) * 32)
-
-
-def _tile_starts(n: int, tile: int, overlap: int) -> list[int]:
-    """Start offsets of tiles ``tile`` long overlapping by ``overlap`` that cover ``n``."""
-    if n <= tile:
-        return [0]
-    step = tile - overlap
-    starts = list(range(0, n - tile, step))
-    return starts + [n - tile]
-
-
-def median_line_height(polygons: list[np.ndarray]) -> float:
-    """Median thickness (short side of the minimum-area rectangle) of the line-shaped polygons (at least
-    twice as long as thick); 0 when there are none."""
-    heights = []
-    for p in polygons:
-        (_, _), (a, b), _ = cv2.minAreaRect(np.asarray(p, np.float32).reshape(-1, 2))
-        if max(a, b) >= 2 * min(a, b) > 0:
-            heights.append(min(a, b))
-    return float(np.median(heights)) if heights else 0.0
 
 
 class DBPostProcess:
@@ -333,3 +225,94 @@ class DBPostProcess:
         if not out:
             return None
         return np.asarray(max(out, key=len), dtype=np.float32)
+
+
+class DBDetector(OnnxDetector):
+    """Runs a DB ONNX model (input ``image`` [N,3,H,W], output ``prob`` [N,1,H,W]); settings from the
+    model's config (:class:`~shizi.config.DBConfig`), or ``config`` when given."""
+
+    config_class = DBConfig
+
+    post_class = DBPostProcess
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """The network's probability map [H, W] (model resolution) for a preprocessed page."""
+        names = ["prob"] if "prob" in self.output_names else self.output_names[:1]
+        prob = self.session.run(names, {self.input_name: x})[0]
+        return np.asarray(prob, dtype=np.float32).reshape(prob.shape[-2], prob.shape[-1])
+
+    def detect(self, image: np.ndarray) -> Detections:
+        """Line quads in page pixels: one pass at ``max_side``, then, with ``line_height`` set and the
+        lines found much smaller or larger than that, a second pass at the scale that brings their
+        median height there (tiled when the page is large at that scale)."""
+        h, w = image.shape[:2]
+        c = self.config
+        scale = min(1.0, c.max_side / max(h, w))
+        found = self.detect_at(image, scale)
+        if c.line_height <= 0 or not found.polygons:
+            return found
+        seen = median_line_height(found.polygons) * scale  # model pixels
+        if seen <= 0 or 1 / c.line_height_tolerance <= seen / c.line_height <= c.line_height_tolerance:
+            return found
+        better = min(scale * c.line_height / seen, c.max_upscale, (c.max_scaled_pixels / (h * w)) ** 0.5)
+        return self.detect_at(image, better) if abs(better - scale) > 0.05 * scale else found
+
+    def detect_at(self, image: np.ndarray, scale: float) -> Detections:
+        """Detect at ``scale`` (model pixels per page pixel); pages above ``tile`` pixels at that scale are
+        run in overlapping tiles whose probability maps are stitched before post-processing."""
+        h, w = image.shape[:2]
+        nh, nw = model_size(h, w, scale)
+        if max(nh, nw) <= max(self.config.max_side, self.config.tile):
+            x, sx, sy = page_tensor(image, self.config.max_side, self.config.mean, self.config.std, scale)
+            return self.post(self.run(x), sx, sy, w, h)
+        interp = cv2.INTER_AREA if nw < w else cv2.INTER_LINEAR
+        resized = cv2.resize(image, (nw, nh), interpolation=interp)
+        return self.post(self._tiled_prob(resized), w / nw, h / nh, w, h)
+
+    def _tiled_prob(self, image: np.ndarray) -> np.ndarray:
+        """The probability map of ``image`` (already at model scale) from overlapping tiles: each pixel
+        taken from the tile in which it lies furthest from a tile edge inside the page."""
+        t, o = self.config.tile, self.config.tile_overlap
+        h, w = image.shape[:2]
+        prob = np.zeros((h, w), np.float32)
+        ys = _tile_starts(h, t, o)
+        xs = _tile_starts(w, t, o)
+        for i, y in enumerate(ys):
+            for j, x in enumerate(xs):
+                tile = image[y : y + t, x : x + t]
+                th, tw = tile.shape[:2]
+                padded = np.full((_up32(th), _up32(tw), 3), 255, np.uint8)  # white to a multiple of 32
+                padded[:th, :tw] = tile
+                tx, _, _ = page_tensor(padded, t, self.config.mean, self.config.std, 1.0)
+                p = self.run(tx)[:th, :tw]
+                # the part of this tile that is nearer its own centre than any neighbour's
+                y0 = y if i == 0 else y + o // 2
+                x0 = x if j == 0 else x + o // 2
+                y1 = y + tile.shape[0] if i == len(ys) - 1 else ys[i + 1] + o // 2
+                x1 = x + tile.shape[1] if j == len(xs) - 1 else xs[j + 1] + o // 2
+                prob[y0:y1, x0:x1] = p[y0 - y : y1 - y, x0 - x : x1 - x]
+        return prob
+
+
+def _up32(n: int) -> int:
+    return max(32, -(-n // 32) * 32)
+
+
+def _tile_starts(n: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets of tiles ``tile`` long overlapping by ``overlap`` that cover ``n``."""
+    if n <= tile:
+        return [0]
+    step = tile - overlap
+    starts = list(range(0, n - tile, step))
+    return starts + [n - tile]
+
+
+def median_line_height(polygons: list[np.ndarray]) -> float:
+    """Median thickness (short side of the minimum-area rectangle) of the line-shaped polygons (at least
+    twice as long as thick); 0 when there are none."""
+    heights = []
+    for p in polygons:
+        (_, _), (a, b), _ = cv2.minAreaRect(np.asarray(p, np.float32).reshape(-1, 2))
+        if max(a, b) >= 2 * min(a, b) > 0:
+            heights.append(min(a, b))
+    return float(np.median(heights)) if heights else 0.0
