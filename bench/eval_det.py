@@ -99,7 +99,7 @@ def main() -> None:
                 grid = {"score_thresh": [0.5, 0.6, 0.7, 0.8], "max_gap": [0.8, 1.2, 1.6, 2.0]}
             else:
                 grid = {"unclip_ratio": [0.9, 1.0, 1.1, 1.2, 1.35, 1.5], "box_thresh": [0.4, 0.5, 0.6],
-                        "thresh": [0.2, 0.3, 0.4], "close_x": [0, 5, 9]}
+                        "thresh": [0.2, 0.3, 0.4]}
             for vals in itertools.product(*grid.values()):
                 post = type(det.post)(det.config.replace(**dict(zip(grid, vals, strict=True))))
                 pp = []

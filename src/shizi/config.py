@@ -133,14 +133,13 @@ class DBConfig(DetectorConfig):
     #: kernels thinner than this (model pixels) are dropped
     min_size: float = 3.0
     max_candidates: int = 2000
-    #: horizontal closing (model pixels) that rejoins a kernel broken at wide punctuation; 0 = off
-    close_x: int = 0
+    #: line assembly (shizi.detection.lines, whose docstring names each rule):
     #: kernel pieces along one line join over a gap up to this many line heights; 0 = off
     merge_gap: float = 2.0
     #: a kernel piece under half as thick as a line's joins it when it lies wholly within its band
     join_slivers: bool = True
     #: pieces further apart, up to this many line heights, join over faint marks (probability at least
-    #: ``bridge_thresh``) but not over a gutter (see ``DBPostProcess._merge_rows``); 0 = off
+    #: ``bridge_thresh``) but not over a gutter (the **bridge** rule); 0 = off
     bridge_gap: float = 8.0
     bridge_thresh: float = 0.15
     #: how a joined line's box is unclipped: "kernel" (the union at once) or "pieces" (each piece)

@@ -2,8 +2,8 @@
 
 Post-processing follows the DB paper's inference recipe: threshold the shrunk-text probability
 map, take contours, score each box by the mean probability inside it, drop weak/small boxes, and
-expand ("unclip") each polygon by ``area * unclip_ratio / perimeter`` with pyclipper, then take
-the minimum-area rectangle of the expanded polygon.
+expand ("unclip") each polygon with pyclipper, then take the minimum-area rectangle of the expanded
+polygon. Between scoring and unclipping, :mod:`shizi.detection.lines` joins the pieces of one line.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pyclipper
 
 from ..config import DBConfig
 from . import Detections, OnnxDetector, model_size, page_tensor
+from .lines import Candidate, group_pieces, line_box
 
 
 def order_quad(pts: np.ndarray) -> np.ndarray:
@@ -24,9 +25,6 @@ def order_quad(pts: np.ndarray) -> np.ndarray:
     tl, bl = left[np.argsort(left[:, 1], kind="stable")]
     tr, br = right[np.argsort(right[:, 1], kind="stable")]
     return np.array([tl, tr, br, bl], dtype=np.float32)
-
-
-Candidate = tuple[np.ndarray, float, float]  # kernel contour points, mean probability, area
 
 
 class DBPostProcess:
@@ -49,8 +47,6 @@ class DBPostProcess:
     def postprocess(self, prob: np.ndarray, sx: float, sy: float, width: int, height: int) -> Detections:
         """Probability map (model resolution) → quads in page pixels (scale ``sx``, ``sy``)."""
         bitmap = (prob > self.config.thresh).astype(np.uint8)
-        if self.config.close_x > 1:
-            bitmap = cv2.morphologyEx(bitmap, cv2.MORPH_CLOSE, np.ones((1, self.config.close_x), np.uint8))
         contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         cands: list[Candidate] = []
         for cnt in contours[: self.config.max_candidates]:
@@ -64,14 +60,11 @@ class DBPostProcess:
             if score < self.config.box_thresh:
                 continue
             cands.append((pts.astype(np.float32), score, max(1.0, rect[1][0] * rect[1][1])))
-        if self.config.merge_gap > 0 and len(cands) > 1:
-            groups = self._merge_rows(cands, prob)
-        else:
-            groups = [[c] for c in cands]
+        groups = group_pieces(cands, prob, self.config, self._unclip_distance)
         polys: list[np.ndarray] = []
         scores: list[float] = []
         for group in groups:
-            rect2 = self._expand(group)
+            rect2 = line_box(group, self.config, self._unclip)
             if rect2 is None or min(rect2[1]) < self.config.min_size + 2:
                 continue
             quad = order_quad(cv2.boxPoints(rect2))
@@ -81,116 +74,6 @@ class DBPostProcess:
             area = sum(a for _, _, a in group)
             scores.append(float(sum(s * a for _, s, a in group) / area))
         return Detections(polys, scores)
-
-    def _expand(self, group: list[Candidate]) -> cv2.typing.RotatedRect | None:
-        """The rotated rectangle of a line from its kernel pieces, unclipped (None if degenerate).
-
-        With ``join_boxes`` "kernel", the pieces' union is unclipped as one kernel; with "pieces",
-        each piece is unclipped on its own (as its training target was shrunk) and the line is their
-        union, no thicker than its thickest piece: a long union unclips wider than any of its pieces,
-        and pieces a little off each other's axis make it thicker still, into the neighbouring lines.
-        """
-        if len(group) == 1 or self.config.join_boxes == "kernel":
-            expanded = self._unclip(cv2.boxPoints(cv2.minAreaRect(np.concatenate([g[0] for g in group]))))
-            return None if expanded is None else cv2.minAreaRect(expanded)
-        boxes = [self._unclip(cv2.boxPoints(cv2.minAreaRect(pts))) for pts, _, _ in group]
-        boxes = [b for b in boxes if b is not None]
-        if not boxes:
-            return None
-        thick = max(min(cv2.minAreaRect(b)[1]) for b in boxes)
-        (cx, cy), (w, h), ang = cv2.minAreaRect(np.concatenate(boxes))
-        return ((cx, cy), (w, min(h, thick)) if w >= h else (min(w, thick), h), ang)
-
-    def _merge_rows(self, cands: list[Candidate], prob: np.ndarray) -> list[list[Candidate]]:
-        """Join kernel pieces of one line that broke apart at wide punctuation or spaces.
-
-        Two pieces join when they lie on one line (the longer piece's axis passes within half a kernel
-        height of the other's centre, kernel heights within 2x, angles within 5 degrees) and the gap
-        between them along that axis is at most ``merge_gap`` x the estimated full line height. With
-        ``join_slivers``, a piece less than half as thick also joins when it lies wholly within the
-        other's band. With ``bridge_gap``, a gap up to that many line heights joins when its longest
-        blank stretch (see :meth:`_longest_blank`) is no longer than a plain join could span, nor than
-        half the gap, and when the gap, widened by two line heights up and down, has no blank channel
-        half a line height wide: the gutter between columns or table cells runs through the lines
-        around it, a gap in one line of a paragraph does not."""
-        n = len(cands)
-        geo = []
-        for pts, _, _ in cands:
-            (cx, cy), (w, h), ang = cv2.minAreaRect(pts)
-            if w < h:
-                w, h, ang = h, w, ang + 90.0
-            ang = ((ang + 90.0) % 180.0) - 90.0  # long-axis angle in (-90, 90]
-            full_h = h + 2 * self._unclip_distance(cv2.boxPoints(((cx, cy), (w, h), ang)))
-            geo.append((cx, cy, w, h, ang, full_h))
-        parent = list(range(n))
-
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        order = sorted(range(n), key=lambda i: -geo[i][2])
-        for a_i, i in enumerate(order):
-            cx, cy, w, h, ang, fh = geo[i]
-            if abs(ang) > 30:
-                continue
-            t = np.deg2rad(ang)
-            ux, uy = np.cos(t), np.sin(t)
-            for j in order[a_i + 1 :]:
-                cx2, cy2, w2, h2, ang2, fh2 = geo[j]
-                if w2 > 1.5 * h2 and abs(ang2 - ang) > 5:
-                    continue
-                dx, dy = cx2 - cx, cy2 - cy
-                along = dx * ux + dy * uy
-                across = -dx * uy + dy * ux
-                if abs(across) > 0.5 * max(h, h2):
-                    continue
-                # kernels of very different thickness are different lines, unless the thin one lies
-                # wholly within the other's band: a sliver where the line's probability dipped
-                sliver = h2 < h and abs(across) + h2 / 2 <= h / 2 and self.config.join_slivers
-                if min(h, h2) < 0.5 * max(h, h2) and not sliver:
-                    continue
-                gap = abs(along) - (w + w2) / 2
-                reach = self.config.merge_gap * max(fh, fh2)
-                if gap <= reach:
-                    parent[find(j)] = find(i)
-                elif gap <= self.config.bridge_gap * max(fh, fh2) and find(i) != find(j):
-                    # the gap's span along the axis of piece i, in its own coordinates
-                    start = w / 2 if along > 0 else along + w2 / 2
-                    origin = (cx + ux * start, cy + uy * start)
-                    line_h = max(fh, fh2)
-                    blank = self._longest_blank(prob, origin, (ux, uy), gap, max(h, h2))
-                    # a gutter (between columns, or table cells) stays blank two lines up and down
-                    if blank <= min(reach, gap / 2) and self._longest_blank(
-                        prob, origin, (ux, uy), gap, max(h, h2) + 4 * line_h
-                    ) < 0.5 * line_h:
-                        parent[find(j)] = find(i)
-        groups: dict[int, list[int]] = {}
-        for i in range(n):
-            groups.setdefault(find(i), []).append(i)
-        return [[cands[k] for k in members] for members in groups.values()]
-
-    def _longest_blank(
-        self,
-        prob: np.ndarray,
-        origin: tuple[float, float],
-        axis: tuple[float, float],
-        length: float,
-        thick: float,
-    ) -> int:
-        """Longest run (model pixels) of a strip along ``axis`` from ``origin``, ``length`` long and
-        ``thick`` across, whose every column stays under ``bridge_thresh``."""
-        n, m = max(1, round(length)), max(1, round(thick))
-        ux, uy = axis
-        # output (s, t) samples prob at origin + s * axis + (t - thick / 2) * normal
-        to_src = np.array(
-            [[ux, -uy, origin[0] + uy * m / 2], [uy, ux, origin[1] - ux * m / 2]], dtype=np.float32
-        )
-        strip = cv2.warpAffine(prob, to_src, (n, m), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
-        blank = np.concatenate([[0], (strip.max(axis=0) < self.config.bridge_thresh).astype(np.int8), [0]])
-        edges = np.flatnonzero(np.diff(blank))
-        return int((edges[1::2] - edges[::2]).max()) if len(edges) else 0
 
     @staticmethod
     def _box_score(prob: np.ndarray, pts: np.ndarray) -> float:

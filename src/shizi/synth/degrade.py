@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import cv2
@@ -95,5 +96,83 @@ def scan_and_photo(img: np.ndarray, rng: random.Random, p: float = 1.0) -> np.nd
     if rng.random() < 0.3 * p:
         img = noise(img, rng)
     if rng.random() < 0.35 * p:
+        img = jpeg(img, rng)
+    return img
+
+
+# ------------------------------------------------------------------ camera photos of paper and signs
+
+
+def colour_cast(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """White balance off: warm indoor light (red up, blue down) or a cold, blue-tinted shot."""
+    if rng.random() < 0.6:
+        gains = (rng.uniform(1.0, 1.08), rng.uniform(0.85, 0.97), rng.uniform(0.6, 0.85))
+    else:
+        gains = (rng.uniform(0.7, 0.9), rng.uniform(0.85, 0.98), rng.uniform(1.0, 1.1))
+    return np.clip(img.astype(np.float32) * np.float32(gains), 0, 255).astype(np.uint8)
+
+
+def falloff(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Light falling off from a lamp or flash somewhere over the frame (radial, not a gradient)."""
+    h, w = img.shape[:2]
+    cx, cy = rng.uniform(-0.2, 1.2) * w, rng.uniform(-0.2, 1.2) * h
+    ys, xs = np.ogrid[:h, :w]
+    d = np.sqrt((xs - cx) ** 2 + (ys - cy) ** 2) / max(h, w)
+    field = 1.0 - rng.uniform(0.2, 0.6) * np.clip(d, 0, 1.2) ** rng.uniform(1.0, 2.0)
+    return np.clip(img.astype(np.float32) * field[..., None], 0, 255).astype(np.uint8)
+
+
+def shadow(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A soft shadow (a hand, a phone) over part of the frame: a blurred polygon, darker inside."""
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    n = rng.randint(3, 5)
+    pts = np.int32([[rng.uniform(-0.3, 1.3) * w, rng.uniform(-0.3, 1.3) * h] for _ in range(n)])
+    cv2.fillPoly(mask, [pts], 1.0)
+    mask = cv2.GaussianBlur(mask, (0, 0), rng.uniform(0.01, 0.08) * max(h, w))
+    field = 1.0 - rng.uniform(0.25, 0.6) * mask
+    return np.clip(img.astype(np.float32) * field[..., None], 0, 255).astype(np.uint8)
+
+
+def motion_blur(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A shaky hand: a short line kernel at a random angle."""
+    n = rng.randint(3, 9)
+    k = np.zeros((n, n), np.float32)
+    a = rng.uniform(0, math.pi)
+    c = (n - 1) / 2
+    cv2.line(k, (round(c - c * math.cos(a)), round(c - c * math.sin(a))),
+             (round(c + c * math.cos(a)), round(c + c * math.sin(a))), 1.0, 1)
+    return cv2.filter2D(img, -1, k / k.sum())
+
+
+def moire(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A screen or halftone photographed: a faint fine grating beating with the sensor grid."""
+    h, w = img.shape[:2]
+    ys, xs = np.mgrid[:h, :w].astype(np.float32)
+    a = rng.uniform(0, math.pi)
+    f = rng.uniform(0.15, 0.45)
+    g = np.sin((xs * math.cos(a) + ys * math.sin(a)) * f * 2 * math.pi) * rng.uniform(4, 14)
+    return np.clip(img.astype(np.float32) + g[..., None], 0, 255).astype(np.uint8)
+
+
+def camera(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """What a phone camera adds to a photo of paper or a sign: cast, uneven light, shadow, blur
+    (focus or shake), moiré, sensor noise and JPEG, each with its own chance."""
+    if rng.random() < 0.6:
+        img = colour_cast(img, rng)
+    if rng.random() < 0.6:
+        img = falloff(img, rng)
+    if rng.random() < 0.3:
+        img = shadow(img, rng)
+    r = rng.random()
+    if r < 0.3:
+        img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 2.0))
+    elif r < 0.45:
+        img = motion_blur(img, rng)
+    if rng.random() < 0.08:
+        img = moire(img, rng)
+    if rng.random() < 0.5:
+        img = noise(img, rng)
+    if rng.random() < 0.7:
         img = jpeg(img, rng)
     return img

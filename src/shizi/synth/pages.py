@@ -6,10 +6,12 @@ typographic box — ascent to descent of the fonts used on it, first to last gly
 evaluation sets label lines; geometric degradations (rotation, perspective) move the quads with the
 pixels.
 
-Kinds: documents (one or two columns, headings, indented paragraphs, lists, tables with rules,
-code blocks, figures, headers/footers, page numbers, stamps), receipts/forms, screenshots, and
-scene-like images (textures, rotated and perspective text, vertical Chinese columns). Text comes from
-:class:`shizi.synth.corpus.TextSampler` (never the evaluation sources).
+Kinds: documents (one to four columns with gutters down to 0.8 em, justified or ragged; headings,
+indented paragraphs, lists, tables with rules, code blocks, figures, headers/footers, page numbers,
+stamps), receipts/forms, screenshots, scene-like images (textures, rotated and perspective text,
+vertical Chinese columns), vertical-rl pages, signs and number plates (large, bold, light-on-dark),
+and phone photos of any paper kind (perspective, curl, colour casts, falloff, shadows, blur, moiré).
+Text comes from :class:`shizi.synth.corpus.TextSampler` (never the evaluation sources).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from shizi.synth import degrade
 from shizi.synth.corpus import TextSampler
 from shizi.synth.fonts import Face, FontPair, all_faces, upright_latin_faces
 
-KIND_WEIGHTS = {"doc": 0.64, "receipt": 0.09, "screen": 0.11, "scene": 0.16}
+KIND_WEIGHTS = {"doc": 0.38, "receipt": 0.06, "screen": 0.08, "scene": 0.10, "photo": 0.22, "sign": 0.09,
+                "vertical": 0.07}
 
 
 @dataclass
@@ -46,18 +49,23 @@ class _Canvas:
         self.quads: list[np.ndarray] = []
         self.texts: list[str] = []
 
-    def text(self, x: float, top: float, text: str, fonts: FontPair, fill, label: bool = True) -> float:
-        """Draw ``text`` with its line box top at ``top``; returns the x after the last glyph."""
+    def text(self, x: float, top: float, text: str, fonts: FontPair, fill, label: bool = True,
+             tracking: float = 0.0, stroke: int = 0) -> float:
+        """Draw ``text`` with its line box top at ``top``; returns the x after the last glyph.
+        ``tracking`` adds that many pixels after every glyph (justified lines, letter-spaced signs);
+        ``stroke`` thickens the glyphs by that many pixels (bold sign lettering)."""
         text = text.rstrip()
         lead = len(text) - len(text.lstrip())
         base = top + fonts.ascent
         cx = x
         x_first = None
-        for i, (run, f) in enumerate(fonts.runs(text)):
-            self.draw.text((cx, base), run, font=f, fill=fill, anchor="ls")
+        runs = fonts.runs(text) if not tracking else [(c, fonts.font_of(c)) for c in text]
+        for i, (run, f) in enumerate(runs):
+            self.draw.text((cx, base), run, font=f, fill=fill, anchor="ls", stroke_width=stroke,
+                           stroke_fill=fill)
             if x_first is None:
                 x_first = cx + (f.getlength(run[:lead]) if lead and i == 0 else 0.0)
-            cx += f.getlength(run)
+            cx += f.getlength(run) + (tracking if i < len(runs) - 1 else 0.0)
         if label and text.strip():
             x0 = x_first if x_first is not None else x
             bot = top + fonts.height
@@ -163,9 +171,13 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
     para_gap = line_h * rng.uniform(0.0, 0.9)
     mx = int(W * rng.uniform(0.03, 0.12))
     my = int(H * rng.uniform(0.02, 0.08))
-    ncol = 2 if rng.random() < 0.25 else 1
-    gutter = rng.uniform(0.03, 0.07) * W
+    # 1-4 columns; gutters from 0.8 em (tight newspaper setting) to 4 em
+    ncol = rng.choices([1, 2, 3, 4], weights=[0.45, 0.32, 0.15, 0.08])[0]
+    gutter = body.size * rng.uniform(0.8, 4.0)
+    while ncol > 1 and (W - 2 * mx - (ncol - 1) * gutter) / ncol < body.size * 8:
+        ncol -= 1
     colw = (W - 2 * mx - (ncol - 1) * gutter) / ncol
+    justify = rng.random() < 0.5
     indent_chars = rng.choice([0, 2, 2, 2])
     head_face = face if rng.random() < 0.7 else rng.choice([f for f in all_faces() if f.cjk])
     y_top, y_bot = my, H - my
@@ -195,7 +207,7 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
             if first and rng.random() < 0.6 or r < 0.1:
                 y = _heading(cv, rng, s, head_face, latin, line_h, x0, y, colw, ink, y_bot)
             elif r < 0.62:
-                y = _paragraph(cv, rng, s, body, x0, y, colw, ink, pitch, indent_chars, y_bot)
+                y = _paragraph(cv, rng, s, body, x0, y, colw, ink, pitch, indent_chars, y_bot, justify)
             elif r < 0.72:
                 y = _list(cv, rng, s, body, x0, y, colw, ink, pitch, y_bot)
             elif r < 0.83:
@@ -262,15 +274,23 @@ def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     return y + hf.height + line_h * rng.uniform(0.3, 0.9)
 
 
-def _paragraph(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, indent_chars, y_bot) -> float:
+def _paragraph(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, indent_chars, y_bot,
+               justify: bool = False) -> float:
+    """A wrapped paragraph; ``justify`` spreads every line but the last to the column's width."""
     text = fonts.clean(s.paragraph(rng.randint(10, 260)))
     if not text.strip():
         return y
     indent = indent_chars * fonts.size
-    for line, off in _wrap(text, fonts, colw, indent):
+    lines = _wrap(text, fonts, colw, indent)
+    for k, (line, off) in enumerate(lines):
         if y + fonts.height > y_bot:
             return y_bot
-        cv.text(x0 + off, y, line, fonts, ink)
+        line = line.rstrip()
+        tracking = 0.0
+        if justify and k < len(lines) - 1 and len(line) > 1:
+            tracking = max(0.0, (colw - off - fonts.text_width(line)) / (len(line) - 1))
+            tracking = min(tracking, fonts.size * 0.5)
+        cv.text(x0 + off, y, line, fonts, ink, tracking=tracking)
         y += pitch
     return y
 
@@ -571,6 +591,118 @@ def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
     return cv
 
 
+_PROVINCES = "京沪粤苏浙鲁川渝鄂湘豫皖闽赣冀晋辽吉黑陕甘宁青新藏桂琼云贵蒙津"
+_PLATE = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789"
+
+
+def _plate(rng: random.Random) -> str:
+    return (rng.choice(_PROVINCES) + rng.choice(_PLATE[:24]) + rng.choice(["·", " ", ""])
+            + "".join(rng.choice(_PLATE) for _ in range(rng.choice([5, 5, 6]))))
+
+
+def _sign(rng: random.Random, s: TextSampler) -> _Canvas:
+    """Shop signs, notices and number plates: a few panels on a photo-like background, each with one
+    to three lines of large, often bold, light-on-dark lettering (sometimes a vertical column)."""
+    W, H = rng.randint(600, 1400), rng.randint(450, 1200)
+    cv = _Canvas(W, H, (255, 255, 255))
+    cv.img = Image.fromarray(_texture(rng, W, H))
+    cv.draw = ImageDraw.Draw(cv.img)
+    occupied: list[tuple[float, float, float, float]] = []
+    for _ in range(rng.randint(1, 4)):
+        face, latin = _faces(rng)
+        plate = rng.random() < 0.2
+        vertical = not plate and rng.random() < 0.2
+        nlines = 1 if plate or vertical else rng.choice([1, 1, 2, 3])
+        line_h = _line_height(rng, 30, min(220, H * 0.8 / nlines))
+        fonts = _fonts_for_height(face, latin, line_h)
+        stroke = int(fonts.size * rng.uniform(0.0, 0.06)) if rng.random() < 0.6 else 0
+        tracking = fonts.size * rng.uniform(0.05, 0.6) if rng.random() < 0.25 else 0.0
+        if plate:
+            texts = [fonts.clean(_plate(rng))]
+        elif vertical:
+            texts = ["".join(c for c in fonts.clean(s.zh_sentence(rng.randint(2, 8))) if not c.isascii())]
+        else:
+            texts = [fonts.clean(s.line(1, 12) if rng.random() < 0.5 else s.zh_sentence(rng.randint(2, 10)))
+                     .strip() for _ in range(nlines)]
+        texts = [t for t in texts if t]
+        if not texts:
+            continue
+        pad = line_h * rng.uniform(0.2, 0.7)
+        step = fonts.size * rng.uniform(1.0, 1.3)
+        if vertical:
+            tw, th = fonts.size, step * len(texts[0])
+        else:
+            tw = max(fonts.text_width(t) + tracking * (len(t) - 1) for t in texts)
+            th = line_h * (1 + (len(texts) - 1) * rng.uniform(1.1, 1.4)) if len(texts) > 1 else line_h
+        pw, ph = tw + 2 * pad, th + 2 * pad
+        if pw > W * 0.98 or ph > H * 0.98:
+            continue
+        for _try in range(10):
+            px, py = rng.uniform(0, W - pw), rng.uniform(0, H - ph)
+            if all(px + pw < a or px > c or py + ph < b or py > d for a, b, c, d in occupied):
+                break
+        else:
+            continue
+        occupied.append((px, py, px + pw, py + ph))
+        if plate:
+            panel, ink = rng.choice([((20, 60, 170), (245, 245, 245)), ((230, 190, 20), (15, 15, 15)),
+                                     ((30, 140, 60), (245, 245, 245)), ((240, 240, 240), (15, 15, 15))])
+        else:
+            hue = [rng.randint(0, 255) for _ in range(3)]
+            dark = tuple(int(c * rng.uniform(0.1, 0.6)) for c in hue)
+            light = tuple(int(255 - (255 - c) * rng.uniform(0.0, 0.3)) for c in hue)
+            panel, ink = (dark, light) if rng.random() < 0.7 else (light, dark)
+        if rng.random() < 0.85:
+            cv.draw.rounded_rectangle([px, py, px + pw, py + ph], radius=int(pad * rng.uniform(0, 1)),
+                                      fill=panel, outline=ink if plate or rng.random() < 0.3 else None,
+                                      width=max(1, int(pad * 0.15)))
+        if vertical:
+            cv.vtext(px + pad, py + pad, texts[0], fonts, ink, step)
+            continue
+        y = py + pad
+        pitch = (th - line_h) / (len(texts) - 1) if len(texts) > 1 else 0
+        for t in texts:
+            w = fonts.text_width(t) + tracking * (len(t) - 1)
+            cv.text(px + pad + (tw - w) / 2, y, t, fonts, ink, tracking=tracking, stroke=stroke)
+            y += pitch
+    return cv
+
+
+def _photograph(img: np.ndarray, quads: list[np.ndarray], rng: random.Random) -> tuple[np.ndarray, list]:
+    """A phone photo of the sheet ``img``: on a desk-like background, seen in perspective (or a
+    close-up of part of it), sometimes with the paper curled."""
+    h, w = img.shape[:2]
+    portrait = h >= w
+    long_ = int(max(h, w) * rng.uniform(0.9, 1.4))
+    ar = rng.choice([4 / 3, 16 / 9, 1.0])
+    FW, FH = (int(long_ / ar), long_) if portrait else (long_, int(long_ / ar))
+    fill = rng.uniform(0.6, 0.98) if rng.random() < 0.8 else rng.uniform(1.1, 1.8)  # share of the frame
+    sc = fill * min(FW / w, FH / h)
+    cw, ch = w * sc, h * sc
+    ox, oy = (FW - cw) / 2 + rng.uniform(-0.1, 0.1) * FW, (FH - ch) / 2 + rng.uniform(-0.1, 0.1) * FH
+    d = rng.uniform(0.0, 0.12) * min(cw, ch)
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[ox, oy], [ox + cw, oy], [ox + cw, oy + ch], [ox, oy + ch]])
+    dst += np.float32([[rng.uniform(-d, d), rng.uniform(-d, d)] for _ in range(4)])
+    m = cv2.getPerspectiveTransform(src, dst)
+    sheet = cv2.warpPerspective(img, m, (FW, FH), flags=cv2.INTER_AREA if sc < 1 else cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (FW, FH))
+    frame = _texture(rng, FW, FH)
+    frame = np.where(mask[..., None] > 127, sheet, frame)
+    quads = [cv2.perspectiveTransform(q[None], m)[0].astype(np.float32) for q in quads]
+    if rng.random() < 0.4:  # curl: each column of the frame shifted up or down
+        amp = rng.uniform(0.003, 0.012) * FH
+        period, phase = rng.uniform(0.8, 2.5) * FW, rng.uniform(0, 2 * math.pi)
+        xs = np.arange(FW, dtype=np.float32)
+        dy = (amp * np.sin(2 * math.pi * xs / period + phase)).astype(np.float32)
+        map_x = np.tile(xs, (FH, 1))
+        map_y = np.arange(FH, dtype=np.float32)[:, None] - dy[None, :]
+        frame = cv2.remap(frame, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        quads = [np.stack([q[:, 0], q[:, 1] + amp * np.sin(2 * math.pi * q[:, 0] / period + phase)], 1)
+                 .astype(np.float32) for q in quads]
+    return frame, quads
+
+
 # ----------------------------------------------------------------------------- geometry + main
 
 
@@ -621,18 +753,24 @@ def render_page(seed: int, index: int, kind: str | None = None) -> Page:
     s.rng = rng
     if kind is None:
         kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
-    make = {"doc": _doc, "receipt": _receipt, "screen": _screen, "scene": _scene, "vertical": _vertical}
-    cv = make[kind](rng, s)
+    make = {"doc": _doc, "receipt": _receipt, "screen": _screen, "scene": _scene, "vertical": _vertical,
+            "sign": _sign}
+    sheet = rng.choices(["doc", "receipt", "vertical", "screen"], weights=[0.6, 0.2, 0.12, 0.08])[0]
+    cv = make[sheet if kind == "photo" else kind](rng, s)
     img = np.asarray(cv.img.convert("RGB")).copy()
     quads, texts = cv.quads, cv.texts
     border = tuple(int(v) for v in img[2, 2])
     if kind in ("doc", "receipt", "vertical") and rng.random() < 0.6:
         img, quads = _rotate_page(img, quads, rng.uniform(-2.5, 2.5) if rng.random() < 0.85 else
                                   rng.uniform(-8, 8), border)
-    tilted = kind in ("receipt", "scene") and rng.random() < 0.5
+    tilted = kind in ("receipt", "scene", "sign") and rng.random() < 0.5
     if tilted or kind in ("doc", "vertical") and rng.random() < 0.08:
         img, quads = _perspective_page(img, quads, rng, rng.uniform(0.02, 0.08), border)
-    if kind != "screen":
+    if kind == "photo":
+        img, quads = _photograph(img, quads, rng)
+    if kind in ("photo", "sign"):
+        img = degrade.camera(img, rng)
+    elif kind != "screen":
         img = degrade.scan_and_photo(img, rng, p=1.0 if rng.random() < 0.7 else 0.3)
     elif rng.random() < 0.3:
         img = degrade.jpeg(img, rng)
