@@ -4,6 +4,9 @@ orientation stage.
 
     .venv/bin/python bench/rotated.py ../shared/eval/docs_zh_scan/labels.jsonl [--limit N] [--no-orient]
 
+``make_turned`` writes such turned pages as a page set of their own (bench/run.py's
+``docs_zh_scan_turned``): page ``i`` turned by 90, 180 or 270 degrees in turn, its line quads with it.
+
 CER is scored as shizi.evaluate scores pages (reading order, NFKC, whitespace removed); the reference
 text is the upright page's. Use it to report, not to choose settings (those come from synthetic pages:
 ``python -m shizi.train orient`` validates on a stream of its own).
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -23,6 +27,43 @@ from shizi.io import load_pages
 from shizi.reader import Reader
 
 TURNS = (0, 90, 180, 270)
+
+
+def turn_points(points, turns: int, width: int, height: int) -> list[list[float]]:
+    """Page points after ``np.rot90(image, turns)`` (counter-clockwise quarter turns) of a
+    ``width`` x ``height`` page."""
+    pts = [[float(x), float(y)] for x, y in points]
+    w, h = width, height
+    for _ in range(turns % 4):
+        pts = [[y, w - x] for x, y in pts]
+        w, h = h, w
+    return pts
+
+
+def make_turned(labels_path, out: Path, pages: int = 9) -> Path:
+    """The first ``pages`` pages of a labeled set, page ``i`` turned ``(i % 3 + 1) x 90`` degrees."""
+    import cv2
+
+    from shizi.evaluate import ref_polygon
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
+        for i, lab in enumerate(load_labels(labels_path)[:pages]):
+            k = i % 3 + 1
+            image = next(iter(load_pages(lab["path"])))
+            h, w = image.shape[:2]
+            turned = np.ascontiguousarray(np.rot90(image, k))
+            name = f"{Path(lab['image']).stem}_r{90 * k}.png"
+            cv2.imwrite(str(out / name), cv2.cvtColor(turned, cv2.COLOR_RGB2BGR))
+            lines = []
+            for x in lab["lines"]:
+                poly = turn_points(ref_polygon(x), k, w, h)
+                xs, ys = [p[0] for p in poly], [p[1] for p in poly]
+                lines.append({**x, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)]})
+            item = {"image": name, "width": turned.shape[1], "height": turned.shape[0], "turned": 90 * k,
+                    "lines": lines}
+            f.write(json.dumps(item, ensure_ascii=False) + "\n")
+    return out
 
 
 def main() -> None:

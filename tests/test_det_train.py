@@ -321,6 +321,34 @@ def test_db_joins_thin_sliver_inside_a_line_band_only():
     assert max(q[:, 0].max() - q[:, 0].min() for q in boxes) > 380  # the line, with its sliver
 
 
+def test_db_vertical_columns_join_down_not_across():
+    from shizi.train.det_data import db_targets
+
+    col = np.float32([[300, 10], [330, 10], [330, 400], [300, 400]])  # one em 30 px, columns 15 px apart
+    quads = [col - [45 * k, 0] for k in range(4)]
+    gt, _, _, _ = db_targets(quads, 420, 360)
+    gt[100:118] = 0  # every column breaks twice (wide punctuation), once into single glyphs
+    gt[200:212] = 0
+    gt[242:254] = 0
+    post = _db_post(merge_gap=2.0)
+    boxes = post(gt, 1.0, 1.0, 360, 420).polygons
+    assert len(boxes) == 4
+    for q in boxes:
+        assert q[:, 1].max() - q[:, 1].min() > 370 and q[:, 0].max() - q[:, 0].min() < 45
+
+
+def test_synthetic_photos_and_signs_keep_their_lines_in_frame():
+    from shizi.synth.pages import render_page
+
+    for kind in ("photo", "sign"):
+        for i in range(3):
+            p = render_page(11, i, kind=kind)
+            h, w = p.image.shape[:2]
+            assert p.kind == kind and len(p.quads) == len(p.texts) > 0
+            for q in p.quads:
+                assert (q >= 0).all() and (q[:, 0] <= w - 1).all() and (q[:, 1] <= h - 1).all()
+
+
 def test_ctpn_merge_fragments():
     from shizi.detection.ctpn import merge_fragments
 

@@ -222,3 +222,12 @@ def test_evaluate_page_and_line_sets(tmp_path):
     lines.write_text('{"image": "l.png", "text": "ＡＢ c"}\n', encoding="utf-8")
     r = evaluate(_FakeReader({"l.png": [("AB", None), ("c", None)]}), lines)
     assert r["kind"] == "line" and r["cer"] == 0.0 and "hmean" not in r
+
+
+def test_bag_f1_ignores_order_and_sums_over_pages():
+    r = M.bag_f1([("甲乙丙丁", "丁丙乙甲"), ("ＡＢ", "a b")])  # order-free; NFKC, whitespace, case kept
+    assert (r.common, r.n_ref, r.n_hyp) == (4, 6, 6)
+    assert abs(r.f1 - 4 / 6) < 1e-9
+    r = M.bag_f1([("aab", "ab"), ("", "x")])  # multiset: one "a" matched; the extra "x" costs precision
+    assert (r.common, r.n_ref, r.n_hyp) == (2, 3, 3)
+    assert M.bag_f1([("", "")]).f1 == 0.0

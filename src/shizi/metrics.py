@@ -13,6 +13,7 @@ Torch-free: rapidfuzz computes edit distances and shapely polygon IoU.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -90,6 +91,43 @@ def cer(pairs: Iterable[tuple[str, str]]) -> CERResult:
         ref_chars += len(r)
         n += 1
     return CERResult(errors, ref_chars, n)
+
+
+@dataclass(frozen=True)
+class BagResult:
+    common: int  # characters both sides have (multiset intersection), summed
+    n_ref: int
+    n_hyp: int
+
+    @property
+    def precision(self) -> float:
+        return self.common / self.n_hyp if self.n_hyp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.common / self.n_ref if self.n_ref else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def to_dict(self) -> dict:
+        return {"f1": self.f1, "precision": self.precision, "recall": self.recall, "common": self.common,
+                "n_ref": self.n_ref, "n_hyp": self.n_hyp}
+
+
+def bag_f1(pairs: Iterable[tuple[str, str]]) -> BagResult:
+    """Bag-of-characters F1 over ``(reference, hypothesis)`` page texts: each side normalized
+    (:func:`normalize`) and taken as a multiset of characters, so reading order does not count; the
+    counts are summed over the set (micro average)."""
+    common = n_ref = n_hyp = 0
+    for ref, hyp in pairs:
+        r, h = Counter(normalize(ref)), Counter(normalize(hyp))
+        common += sum((r & h).values())
+        n_ref += sum(r.values())
+        n_hyp += sum(h.values())
+    return BagResult(common, n_ref, n_hyp)
 
 
 # ----------------------------------------------------------------------------------- geometry
