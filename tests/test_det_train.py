@@ -321,6 +321,23 @@ def test_db_joins_thin_sliver_inside_a_line_band_only():
     assert max(q[:, 0].max() - q[:, 0].min() for q in boxes) > 380  # the line, with its sliver
 
 
+def test_db_gutter_rule_keeps_narrow_column_gutters_open():
+    from shizi.train.det_data import db_targets
+
+    left = np.float32([[10, 20], [300, 20], [300, 50], [10, 50]])
+    right = left + [315, 0]  # a gutter of half an em: within merge_gap of the left column's lines
+    gt, _, _, _ = db_targets([q + [0, 40 * k] for k in range(5) for q in (left, right)], 240, 640)
+    para, _, _, _ = db_targets([left * [2.1, 1] + [0, 40 * k] for k in range(5)], 240, 640)
+    band = np.flatnonzero(para[:, 200] > 0.5)
+    middle = band[(band > 90) & (band < 130)]
+    para[middle[0] : middle[-1] + 1, 300:315] = 0  # one line of a paragraph broken as wide
+    plain = _db_post(merge_gap=2.0)
+    assert len(plain(gt, 1.0, 1.0, 640, 240).polygons) == 5  # joined across the gutter
+    post = _db_post(merge_gap=2.0, gutter_gap=0.3)
+    assert len(post(gt, 1.0, 1.0, 640, 240).polygons) == 10
+    assert len(post(para, 1.0, 1.0, 640, 240).polygons) == 5  # the paragraph's gap has ink around it
+
+
 def test_db_vertical_columns_join_down_not_across():
     from shizi.train.det_data import db_targets
 

@@ -136,6 +136,9 @@ class DBConfig(DetectorConfig):
     #: line assembly (shizi.detection.lines, whose docstring names each rule):
     #: kernel pieces along one line join over a gap up to this many line heights; 0 = off
     merge_gap: float = 2.0
+    #: ... but a gap wider than this many line heights not across a gutter (a blank channel through
+    #: the lines around it); larger than ``merge_gap`` = off
+    gutter_gap: float = 99.0
     #: a kernel piece under half as thick as a line's joins it when it lies wholly within its band
     join_slivers: bool = True
     #: pieces further apart, up to this many line heights, join over faint marks (probability at least

@@ -12,12 +12,14 @@ a :class:`~shizi.config.DBConfig` setting and each measured on synthetic validat
 - **same line**: another piece joins along that axis when its centre lies within half a kernel height
   of it, its thickness is within 2x, and (if elongated) its angle within 5 degrees.
 - **gap** (``merge_gap``): ... and the gap between them along the axis is at most that many line heights.
+- **gutter** (``gutter_gap``): a gap wider than that many line heights does not join where a blank
+  channel half a line height wide runs through the lines around it (two line heights either side):
+  the gutter between columns, which can be narrower than a word gap is allowed to be.
 - **sliver** (``join_slivers``): a piece under half as thick joins when it lies wholly within the
   other's band (a dip that left only part of the line's height above the threshold).
 - **bridge** (``bridge_gap``, ``bridge_thresh``): a longer gap joins when its longest stretch below
-  ``bridge_thresh`` is no longer than a plain join could span, nor than half the gap, and the gap
-  widened by two line heights either side has no blank channel half a line height wide: a gutter
-  between columns or table cells runs through the lines around it; a gap inside a paragraph does not.
+  ``bridge_thresh`` is no longer than a plain join could span, nor than half the gap, and no gutter
+  runs through it (as above): a gap inside a paragraph has ink above or below it.
 - **box** (``join_boxes``): "pieces" unclips each piece on its own (as its training target was shrunk)
   and takes their union, no thicker than its thickest piece; "kernel" unclips the union at once.
 """
@@ -106,20 +108,28 @@ def group_pieces(cands: list[Candidate], prob: np.ndarray, config: DBConfig,
             gap = abs(along) - (w1 + w2) / 2
             line_h = max(gi.full_h, gj.full_h)
             reach = config.merge_gap * line_h
+            if gap > config.bridge_gap * line_h and gap > reach or find(i) == find(j):
+                continue
+            start = w1 / 2 if along > 0 else along + w2 / 2
+            origin = (gi.cx + ux * start, gi.cy + uy * start)
+            thick = max(h, h2)
+            here = (prob, origin, (ux, uy), gap, thick, line_h, config)
             if gap <= reach:
-                parent[find(j)] = find(i)
-            elif gap <= config.bridge_gap * line_h and find(i) != find(j):
-                start = w1 / 2 if along > 0 else along + w2 / 2
-                origin = (gi.cx + ux * start, gi.cy + uy * start)
-                thick = max(h, h2)
-                blank = longest_blank(prob, origin, (ux, uy), gap, thick, config.bridge_thresh)
-                if blank <= min(reach, gap / 2) and longest_blank(
-                        prob, origin, (ux, uy), gap, thick + 4 * line_h, config.bridge_thresh) < 0.5 * line_h:
+                if gap <= config.gutter_gap * line_h or not _gutter(*here):
                     parent[find(j)] = find(i)
+            elif longest_blank(*here[:5], config.bridge_thresh) <= min(reach, gap / 2) and not _gutter(*here):
+                parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(cands)):
         groups.setdefault(find(i), []).append(i)
     return [[cands[k] for k in members] for members in groups.values()]
+
+
+def _gutter(prob: np.ndarray, origin, axis, gap: float, thick: float, line_h: float,
+            config: DBConfig) -> bool:
+    """The **gutter** test: a blank channel half a line height wide runs through the gap widened by two
+    line heights either side."""
+    return longest_blank(prob, origin, axis, gap, thick + 4 * line_h, config.bridge_thresh) >= 0.5 * line_h
 
 
 def _extent(g: _Geo, ux: float, uy: float) -> float:
