@@ -2,7 +2,7 @@
 pages as rendered, pages shrunk (small text), pages enlarged (a phone camera's resolution) and 3 x 3
 grids of pages (one large image), for each ``line_height`` setting (0 = a single pass at ``max_side``).
 
-    .venv/bin/python bench/det_scale.py [--pages 20] [--seed 9001] [--heights 0 16 20 24 32]
+    .venv/bin/python bench/det_scale.py [--pages 20] [--seed 9001] [--heights 0 16 20 24 32] [--passes 2]
 
 The streams' seeds are not the detector's training seed; nothing here reads the evaluation sets.
 """
@@ -65,12 +65,16 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=9001)
     ap.add_argument("--heights", type=float, nargs="+", default=[0, 16, 20, 24, 32])
     ap.add_argument("--tolerance", type=float, default=1.5)
+    ap.add_argument("--passes", type=int, default=1, help="scale_passes")
+    ap.add_argument("--only", nargs="+", help="cases to run (default: all)")
     args = ap.parse_args()
     det = load_detector(args.det)
     data = cases(args.seed, args.pages)
+    data = {k: v for k, v in data.items() if not args.only or k in args.only}
     report = {}
     for height in args.heights:
-        d = det.with_config(line_height=height, line_height_tolerance=args.tolerance)
+        d = det.with_config(line_height=height, line_height_tolerance=args.tolerance,
+                            scale_passes=args.passes)
         row = {}
         for name, items in data.items():
             pages, secs = [], []
@@ -84,7 +88,8 @@ def main() -> None:
                          "recall": round(r.recall, 4), "s_per_image": round(float(np.mean(secs)), 3)}
         report[f"line_height={height:g}"] = row
         print(json.dumps({f"line_height={height:g}": row}), flush=True)
-    summary = {"pages": args.pages, "seed": args.seed, "tolerance": args.tolerance, **report}
+    summary = {"pages": args.pages, "seed": args.seed, "tolerance": args.tolerance, "passes": args.passes,
+               **report}
     print(json.dumps(summary, indent=1))
 
 

@@ -84,7 +84,8 @@ def main() -> None:
                     cv2.polylines(v, [np.asarray(r).round().astype(np.int32)], True, (0, 0, 255), 1)
                 for p in d.polygons:
                     cv2.polylines(v, [p.round().astype(np.int32)], True, (0, 200, 0), 1)
-                cv2.imwrite(str(args.vis / f"{set_name}_{Path(lab['image']).stem}.png"), v)
+                tag = Path(set_name).parent.name if set_name.endswith(".jsonl") else set_name
+                cv2.imwrite(str(args.vis / f"{tag}_{Path(lab['image']).stem}.png"), v)
         r = M.detection_prf(pages).to_dict()
         r["ms_per_page_median"] = round(1000 * statistics.median(secs), 1)
         # CPU time of this process: on a busy machine, closer to what one free core would take

@@ -154,6 +154,8 @@ class DBConfig(DetectorConfig):
     #: 28 / 1.5 chosen on synthetic pages (``bench/det_scale.py``: shrunk, enlarged, 3 x 3 grids)
     line_height: float = 28.0
     line_height_tolerance: float = 1.5
+    #: how many such passes at most, each estimated from the one before (same direction only)
+    scale_passes: int = 1
     max_upscale: float = 3.0
     #: ... and never to more than this many pixels (memory and time stay bounded on huge pages)
     max_scaled_pixels: int = 40_000_000
@@ -164,8 +166,10 @@ class DBConfig(DetectorConfig):
         super().check()
         _positive(self, "unclip_ratio", "max_candidates", "line_height_tolerance", "max_upscale",
                   "max_scaled_pixels")
-        if self.line_height < 0 or self.tile < 64 or not 0 <= self.tile_overlap < self.tile // 2:
-            raise ValueError("DBConfig: line_height >= 0, tile >= 64 and 0 <= tile_overlap < tile / 2")
+        if (self.line_height < 0 or self.scale_passes < 0 or self.tile < 64
+                or not 0 <= self.tile_overlap < self.tile // 2):
+            raise ValueError("DBConfig: line_height >= 0, scale_passes >= 0, tile >= 64 and "
+                             "0 <= tile_overlap < tile / 2")
         if self.join_boxes not in ("kernel", "pieces"):
             raise ValueError(f"DBConfig.join_boxes must be 'kernel' or 'pieces', got {self.join_boxes!r}")
 

@@ -126,19 +126,26 @@ class DBDetector(OnnxDetector):
 
     def detect(self, image: np.ndarray) -> Detections:
         """Line quads in page pixels: one pass at ``max_side``, then, with ``line_height`` set and the
-        lines found much smaller or larger than that, a second pass at the scale that brings their
-        median height there (tiled when the page is large at that scale)."""
+        lines found much smaller or larger than that, a pass at the scale that brings their median
+        height there (tiled when the page is large at that scale); up to ``scale_passes`` such passes,
+        each estimated from the one before, all in one direction (small print on a huge page is
+        only found once the page is enlarged enough to see it)."""
         h, w = image.shape[:2]
         c = self.config
         scale = min(1.0, c.max_side / max(h, w))
         found = self.detect_at(image, scale)
-        if c.line_height <= 0 or not found.polygons:
-            return found
-        seen = median_line_height(found.polygons) * scale  # model pixels
-        if seen <= 0 or 1 / c.line_height_tolerance <= seen / c.line_height <= c.line_height_tolerance:
-            return found
-        better = min(scale * c.line_height / seen, c.max_upscale, (c.max_scaled_pixels / (h * w)) ** 0.5)
-        return self.detect_at(image, better) if abs(better - scale) > 0.05 * scale else found
+        direction = 0.0
+        for _ in range(c.scale_passes if c.line_height > 0 else 0):
+            seen = median_line_height(found.polygons) * scale  # model pixels
+            if seen <= 0 or 1 / c.line_height_tolerance <= seen / c.line_height <= c.line_height_tolerance:
+                break
+            better = min(scale * c.line_height / seen, c.max_upscale, (c.max_scaled_pixels / (h * w)) ** 0.5)
+            step = better - scale
+            if abs(step) <= 0.05 * scale or step * direction < 0:
+                break
+            direction, scale = step, better
+            found = self.detect_at(image, scale)
+        return found
 
     def detect_at(self, image: np.ndarray, scale: float) -> Detections:
         """Detect at ``scale`` (model pixels per page pixel); pages above ``tile`` pixels at that scale are
