@@ -134,6 +134,8 @@ class DBConfig(DetectorConfig):
     min_size: float = 3.0
     max_candidates: int = 2000
     #: line assembly (shizi.detection.lines, whose docstring names each rule):
+    #: pieces lying further than this (degrees) off the page's direction join nothing
+    max_axis_angle: float = 30.0
     #: kernel pieces along one line join over a gap up to this many line heights; 0 = off
     merge_gap: float = 2.0
     #: ... but a gap wider than this many line heights not across a gutter (a blank channel through

@@ -6,9 +6,10 @@ probability dips (wide punctuation, spaces, faint strokes), so pieces are joined
 a :class:`~shizi.config.DBConfig` setting and each measured on synthetic validation pages
 (``bench/eval_det.py``, ``docs/experiments.md``):
 
-- **axis**: a piece longer than 1.5 x its thickness defines a line axis at its own angle; a squarer
-  piece (a single glyph) takes the page's direction — vertical when elongated pieces standing upright
-  cover more area than lying ones (``vertical``), else horizontal.
+- **axis** (``max_axis_angle``): a piece longer than 1.5 x its thickness defines a line axis at its
+  own angle, if that lies within ``max_axis_angle`` of the page's direction; a squarer piece (a single
+  glyph) takes the page's direction — vertical when elongated pieces standing upright cover more area
+  than lying ones, else horizontal. Pieces further off the page's direction stay as they are.
 - **same line**: another piece joins along that axis when its centre lies within half a kernel height
   of it, its thickness is within 2x, and (if elongated) its angle within 5 degrees.
 - **gap** (``merge_gap``): ... and the gap between them along the axis is at most that many line heights.
@@ -86,6 +87,8 @@ def group_pieces(cands: list[Candidate], prob: np.ndarray, config: DBConfig,
     for a_i, i in enumerate(order):
         gi = geo[i]
         ang = gi.ang if gi.elongated else (90.0 if vertical else 0.0)
+        if abs(abs(ang) - (90.0 if vertical else 0.0)) > config.max_axis_angle:
+            continue
         t = np.deg2rad(ang)
         ux, uy = float(np.cos(t)), float(np.sin(t))
         for j in order[a_i + 1:]:
