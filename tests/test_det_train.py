@@ -193,7 +193,8 @@ def test_ctpn_line_joining():
 
 # the DB paper's post-processing with the training shrink inverted, every joining rule off
 PLAIN_DB = {"thresh": 0.3, "box_thresh": 0.5, "shrink_ratio": 0.4, "unclip_ratio": 1.0, "merge_gap": 0.0,
-            "join_slivers": False, "bridge_gap": 0.0, "bridge_thresh": 0.1, "join_boxes": "kernel"}
+            "gutter_gap": 99.0, "join_slivers": False, "bridge_gap": 0.0, "bridge_thresh": 0.1,
+            "join_boxes": "kernel"}
 
 
 def _db_post(**cfg):

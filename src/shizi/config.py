@@ -124,7 +124,7 @@ class DBConfig(DetectorConfig):
     #: probability above which a pixel belongs to a text kernel
     thresh: float = 0.25
     #: a kernel's mean probability must reach this to count as a line
-    box_thresh: float = 0.35
+    box_thresh: float = 0.5
     #: the training shrink ratio (unclip inverts it exactly for a rectangle), or None for the DB
     #: paper's ``area * unclip_ratio / perimeter``; written by export from the training recipe
     shrink_ratio: float | None = None
@@ -137,10 +137,10 @@ class DBConfig(DetectorConfig):
     #: pieces lying further than this (degrees) off the page's direction join nothing
     max_axis_angle: float = 30.0
     #: kernel pieces along one line join over a gap up to this many line heights; 0 = off
-    merge_gap: float = 2.0
+    merge_gap: float = 1.0
     #: ... but a gap wider than this many line heights not across a gutter (a blank channel through
     #: the lines around it); larger than ``merge_gap`` = off
-    gutter_gap: float = 99.0
+    gutter_gap: float = 0.3
     #: a kernel piece under half as thick as a line's joins it when it lies wholly within its band
     join_slivers: bool = True
     #: pieces further apart, up to this many line heights, join over faint marks (probability at least
