@@ -157,7 +157,7 @@ class DBConfig(DetectorConfig):
     line_height: float = 28.0
     line_height_tolerance: float = 1.5
     #: how many such passes at most, each estimated from the one before (same direction only)
-    scale_passes: int = 1
+    scale_passes: int = 2
     max_upscale: float = 3.0
     #: ... and never to more than this many pixels (memory and time stay bounded on huge pages)
     max_scaled_pixels: int = 40_000_000
