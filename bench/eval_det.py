@@ -24,7 +24,7 @@ import numpy as np
 from shizi import metrics as M
 from shizi.config import CTPNConfig
 from shizi.detection import load_detector
-from shizi.evaluate import load_labels, ref_polygon
+from shizi.evaluate import load_labels, page_reference
 
 EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 
@@ -32,11 +32,10 @@ EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 def _pages(set_name: str, limit: int | None):
     labels = load_labels(EVAL / set_name / "labels.jsonl" if not set_name.endswith(".jsonl") else set_name)
     for lab in labels[:limit] if limit else labels:
-        img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
-        refs = [ref_polygon(x) for x in lab["lines"] if not x.get("ignore")]
-        if not refs or any(r is None for r in refs):  # as shizi.evaluate: such pages count for CER only
+        _, refs, dc = page_reference(lab, "")
+        if refs is None:  # as shizi.evaluate: such pages count for CER only
             continue
-        dc = [ref_polygon(x) for x in lab["lines"] if x.get("ignore") and ref_polygon(x)]
+        img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         yield lab, img, refs, dc
 
 

@@ -22,46 +22,34 @@ from pathlib import Path
 import numpy as np
 
 from shizi import metrics as M
-from shizi.evaluate import load_labels
+from shizi.evaluate import load_labels, ref_polygon
 from shizi.io import load_pages
+from shizi.orientation import upright_to_page
 from shizi.reader import Reader
 
 TURNS = (0, 90, 180, 270)
-
-
-def turn_points(points, turns: int, width: int, height: int) -> list[list[float]]:
-    """Page points after ``np.rot90(image, turns)`` (counter-clockwise quarter turns) of a
-    ``width`` x ``height`` page."""
-    pts = [[float(x), float(y)] for x, y in points]
-    w, h = width, height
-    for _ in range(turns % 4):
-        pts = [[y, w - x] for x, y in pts]
-        w, h = h, w
-    return pts
 
 
 def make_turned(labels_path, out: Path, pages: int = 9) -> Path:
     """The first ``pages`` pages of a labeled set, page ``i`` turned ``(i % 3 + 1) x 90`` degrees."""
     import cv2
 
-    from shizi.evaluate import ref_polygon
-
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
         for i, lab in enumerate(load_labels(labels_path)[:pages]):
             k = i % 3 + 1
             image = next(iter(load_pages(lab["path"])))
-            h, w = image.shape[:2]
             turned = np.ascontiguousarray(np.rot90(image, k))
             name = f"{Path(lab['image']).stem}_r{90 * k}.png"
             cv2.imwrite(str(out / name), cv2.cvtColor(turned, cv2.COLOR_RGB2BGR))
             lines = []
+            th, tw = turned.shape[:2]
             for x in lab["lines"]:
-                poly = turn_points(ref_polygon(x), k, w, h)
+                # the page as labeled is the turned one turned upright by 90 k degrees clockwise
+                poly = upright_to_page(np.asarray(ref_polygon(x)), 90 * k, tw, th).round(2).tolist()
                 xs, ys = [p[0] for p in poly], [p[1] for p in poly]
                 lines.append({**x, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)]})
-            item = {"image": name, "width": turned.shape[1], "height": turned.shape[0], "turned": 90 * k,
-                    "lines": lines}
+            item = {"image": name, "width": tw, "height": th, "turned": 90 * k, "lines": lines}
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
     return out
 

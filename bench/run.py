@@ -36,7 +36,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from shizi import metrics as M  # noqa: E402
-from shizi.evaluate import ref_polygon  # noqa: E402
+from shizi.evaluate import page_reference  # noqa: E402
 
 EVAL = (ROOT / ".." / "shared" / "eval").resolve()
 PEER_PY = HERE / ".venv" / "bin" / "python"
@@ -171,16 +171,9 @@ def score(mode: str, labels: list[dict], run: dict) -> dict:
     for lab in labels:
         hyp_lines = items.get(lab["path"], {}).get("lines", [])
         hyp = M.page_text(hyp_lines)
-        ref_lines = [x for x in lab["lines"] if not x.get("ignore")]
-        ref = M.page_text(ref_lines)
-        if any("text_vertical_forms" in x for x in ref_lines):  # either form of the quotes is right
-            alt = M.page_text([{**x, "text": x.get("text_vertical_forms", x["text"])} for x in ref_lines])
-            if M.cer([(alt, hyp)]).errors < M.cer([(ref, hyp)]).errors:
-                ref = alt
+        ref, refs, dont_care = page_reference(lab, hyp)
         pairs.append((ref, hyp))
-        refs = [ref_polygon(x) for x in ref_lines]
-        if refs and all(r is not None for r in refs):
-            dont_care = [ref_polygon(x) for x in lab["lines"] if x.get("ignore") and ref_polygon(x)]
+        if refs is not None:
             preds = [x["polygon"] for x in hyp_lines if x.get("polygon")]
             det_pages.append((preds, refs, dont_care))
     res["cer"] = M.cer(pairs).to_dict()

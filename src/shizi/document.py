@@ -173,14 +173,17 @@ class Page:
 
     def map_polygons(self, fn) -> None:
         """Replace every polygon of the page (blocks, lines, words, chars) by ``fn(points [N, 2])``."""
+        def mapped(polygon):
+            return _poly(fn(np.asarray(polygon, np.float64))) if polygon else []
+
         for b in self.blocks:
-            b.polygon = _poly(fn(np.asarray(b.polygon, np.float64))) if b.polygon else []
+            b.polygon = mapped(b.polygon)
             for ln in b.lines:
-                ln.polygon = _poly(fn(np.asarray(ln.polygon, np.float64))) if ln.polygon else []
+                ln.polygon = mapped(ln.polygon)
                 for w in ln.words:
-                    w.polygon = _poly(fn(np.asarray(w.polygon, np.float64))) if w.polygon else []
+                    w.polygon = mapped(w.polygon)
                     for c in w.chars:
-                        c.polygon = _poly(fn(np.asarray(c.polygon, np.float64))) if c.polygon else []
+                        c.polygon = mapped(c.polygon)
 
 
 @dataclass

@@ -49,6 +49,22 @@ def ref_polygon(line: dict):
     return None
 
 
+def page_reference(lab: dict, hyp: str) -> tuple[str, list | None, list]:
+    """A page label's reference: its text (lines not marked ``ignore``, in label order; where lines
+    carry ``text_vertical_forms``, whichever form is closer to ``hyp``: either is right), its line
+    polygons (None when a line has no geometry: such pages count for CER only) and its don't-care
+    polygons (the ``ignore`` lines')."""
+    ref_lines = [x for x in lab["lines"] if not x.get("ignore")]
+    ref = M.page_text(ref_lines)
+    if any("text_vertical_forms" in x for x in ref_lines):
+        alt = M.page_text([{**x, "text": x.get("text_vertical_forms", x["text"])} for x in ref_lines])
+        if M.cer([(alt, hyp)]).errors < M.cer([(ref, hyp)]).errors:
+            ref = alt
+    refs = [ref_polygon(x) for x in ref_lines]
+    dont_care = [d for d in (ref_polygon(x) for x in lab["lines"] if x.get("ignore")) if d]
+    return ref, refs if refs and all(r is not None for r in refs) else None, dont_care
+
+
 def _doc_lines(doc: Any) -> list:
     return [ln for page in doc.pages for ln in page.lines]
 
@@ -93,13 +109,10 @@ def evaluate(
         seconds.append(time.perf_counter() - t0)
         hyp = M.page_text(hyp_lines) if kind == "page" else "".join(ln.text for ln in hyp_lines)
         if kind == "page":
-            ref_lines = [x for x in lab["lines"] if not x.get("ignore")]
-            ref = M.page_text(ref_lines)
-            refs = [ref_polygon(x) for x in ref_lines]
-            if refs and all(r is not None for r in refs):
-                dont_care = [ref_polygon(x) for x in lab["lines"] if x.get("ignore")]
+            ref, refs, dont_care = page_reference(lab, hyp)
+            if refs is not None:
                 preds = [getattr(ln, "polygon", None) for ln in hyp_lines]
-                det_pages.append(([p for p in preds if p], refs, [d for d in dont_care if d]))
+                det_pages.append(([p for p in preds if p], refs, dont_care))
         else:
             ref = lab["text"]
         pairs.append((ref, hyp))

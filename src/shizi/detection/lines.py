@@ -116,11 +116,13 @@ def group_pieces(cands: list[Candidate], prob: np.ndarray, config: DBConfig,
             start = w1 / 2 if along > 0 else along + w2 / 2
             origin = (gi.cx + ux * start, gi.cy + uy * start)
             thick = max(h, h2)
-            here = (prob, origin, (ux, uy), gap, thick, line_h, config)
-            if gap <= reach:
-                if gap <= config.gutter_gap * line_h or not _gutter(*here):
-                    parent[find(j)] = find(i)
-            elif longest_blank(*here[:5], config.bridge_thresh) <= min(reach, gap / 2) and not _gutter(*here):
+            axis = (ux, uy)
+            bridge = gap > reach
+            if bridge and longest_blank(prob, origin, axis, gap, thick,
+                                        config.bridge_thresh) > min(reach, gap / 2):
+                continue  # the bridge rule: this long a gap must hold faint marks
+            narrow = not bridge and gap <= config.gutter_gap * line_h
+            if narrow or not _gutter(prob, origin, axis, gap, thick, line_h, config):
                 parent[find(j)] = find(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(cands)):

@@ -524,6 +524,20 @@ def _texture(rng: random.Random, w: int, h: int) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _place(rng: random.Random, occupied: list, W: int, H: int, w: float, h: float, whole: bool):
+    """Where a ``w`` x ``h`` item fits on a ``W`` x ``H`` image without overlapping ``occupied`` boxes
+    (ten random tries, integer positions when ``whole``): ``(x, y)``, added to ``occupied``, or None."""
+    for _try in range(10):
+        if whole:
+            px, py = rng.randint(0, int(W - w)), rng.randint(0, int(H - h))
+        else:
+            px, py = rng.uniform(0, W - w), rng.uniform(0, H - h)
+        if all(px + w < a or px > c or py + h < b or py > d for a, b, c, d in occupied):
+            occupied.append((px, py, px + w, py + h))
+            return px, py
+    return None
+
+
 def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
     W, H = rng.randint(600, 1400), rng.randint(500, 1200)
     cv = _Canvas(W, H, (255, 255, 255))
@@ -568,13 +582,10 @@ def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
         m[1, 2] += nh / 2 - lh / 2
         if nw >= W or nh >= H:
             continue
-        for _try in range(10):
-            px, py = rng.randint(0, W - nw), rng.randint(0, H - nh)
-            if all(px + nw < a or px > c or py + nh < b or py > d for a, b, c, d in occupied):
-                break
-        else:
+        spot = _place(rng, occupied, W, H, nw, nh, whole=True)
+        if spot is None:
             continue
-        occupied.append((px, py, px + nw, py + nh))
+        px, py = spot
         arr = cv2.warpAffine(np.asarray(layer.img), m, (nw, nh), flags=cv2.INTER_LINEAR)
         mask = Image.fromarray(arr[..., 3])
         local = np.asarray(cv.img)[py : py + nh, px : px + nw].reshape(-1, 3).mean(0)
@@ -637,13 +648,10 @@ def _sign(rng: random.Random, s: TextSampler) -> _Canvas:
         pw, ph = tw + 2 * pad, th + 2 * pad
         if pw > W * 0.98 or ph > H * 0.98:
             continue
-        for _try in range(10):
-            px, py = rng.uniform(0, W - pw), rng.uniform(0, H - ph)
-            if all(px + pw < a or px > c or py + ph < b or py > d for a, b, c, d in occupied):
-                break
-        else:
+        spot = _place(rng, occupied, W, H, pw, ph, whole=False)
+        if spot is None:
             continue
-        occupied.append((px, py, px + pw, py + ph))
+        px, py = spot
         if plate:
             panel, ink = rng.choice([((20, 60, 170), (245, 245, 245)), ((230, 190, 20), (15, 15, 15)),
                                      ((30, 140, 60), (245, 245, 245)), ((240, 240, 240), (15, 15, 15))])
