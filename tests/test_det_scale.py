@@ -59,3 +59,30 @@ def test_the_second_pass_stays_within_the_pixel_budget(tiny_models, monkeypatch)
     monkeypatch.setattr(det, "detect_at", lambda img, s: scales.append(s) or detect_at(img, s))
     det.detect(page)
     assert scales == [1.0, pytest.approx(2.0)]  # 24 / 9 px would be 2.7x; the budget allows 2x
+
+
+def test_further_passes_follow_the_estimate_in_one_direction(tiny_models, monkeypatch):
+    from shizi.detection import Detections
+
+    det = load_detector(tiny_models[0]).with_config(line_height=24.0, max_upscale=10.0)
+    page = np.full((200, 400, 3), 255, np.uint8)
+
+    def run(heights: dict[float, float], passes: int) -> list[float]:
+        """Scales ``detect`` asks for when the lines found at scale s are ``heights[s]`` page px tall."""
+        scales: list[float] = []
+
+        def fake(img, s):
+            scales.append(s)
+            h = heights[round(s, 6)]
+            return Detections([np.float32([[10, 10], [200, 10], [200, 10 + h], [10, 10 + h]])], [1.0])
+
+        monkeypatch.setattr(det, "detect_at", fake)
+        det.config = det.config.replace(scale_passes=passes)
+        det.detect(page)
+        return scales
+
+    # 6 px lines at scale 1 -> scale 4; there only 3 px ones are found (smaller print came into view)
+    assert run({1.0: 6.0, 4.0: 3.0, 8.0: 3.0}, passes=2) == [1.0, 4.0, 8.0]
+    assert run({1.0: 6.0, 4.0: 3.0}, passes=1) == [1.0, 4.0]
+    # the estimate turning back (12 px lines at scale 4 would ask for 2) ends the passes
+    assert run({1.0: 6.0, 4.0: 12.0}, passes=2) == [1.0, 4.0]
