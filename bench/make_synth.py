@@ -4,7 +4,8 @@
     .venv/bin/python bench/make_synth.py OUT --pages 100 --kind scene --seed 9002
 
 Pages come from :func:`shizi.synth.pages.render_page` on stream ``--seed`` (9001 by default; training
-streams use other seeds), each line with its exact quad as ``poly`` and ``box``. Score them with
+streams use other seeds), each line with its exact quad as ``poly`` and ``box``, its ``block``
+(numbered in reading order) and the block's ``kind``; lines are listed in reading order. Score them with
 ``shizi eval OUT/labels.jsonl`` or ``bench/page_errors.py OUT/labels.jsonl``. Needs the ``train``
 extra (the renderer).
 """
@@ -37,12 +38,13 @@ def main() -> None:
             name = f"p{i:03d}.png"  # lossless: the renderer already degrades pages (JPEG among others)
             cv2.imwrite(str(out / name), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR))
             lines = []
-            for q, t in zip(page.quads, page.texts, strict=True):
+            for q, t, b, k in zip(page.quads, page.texts, page.blocks, page.block_kinds, strict=True):
                 poly = [[round(float(x), 1), round(float(y), 1)] for x, y in q]
                 xs, ys = [p[0] for p in poly], [p[1] for p in poly]
-                lines.append({"text": t, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)]})
+                lines.append({"text": t, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)],
+                              "block": b, "kind": k})
             h, w = page.image.shape[:2]
-            item = {"image": name, "width": w, "height": h, "lines": lines}
+            item = {"image": name, "width": w, "height": h, "kind": page.kind, "lines": lines}
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
     print(f"{args.pages} {args.kind} pages of stream {args.seed} in {out}")
 

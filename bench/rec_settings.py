@@ -75,7 +75,7 @@ def main() -> None:
         page = render_page(args.seed, i)
         polys, _ = reader.detect_lines(page.image)
         matches = M.match_polygons([p.tolist() for p in polys], [q.tolist() for q in page.quads])
-        crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad)[0] for a, _, _ in matches]
+        crops = {pad: [Reader.line_crop(page.image, polys[a], side_pad=pad).images[0] for a, _, _ in matches]
                  for pad in args.side_pads}
         for s in settings:
             pad, margin, width_scale, weight, threshold, quotes, lexicon, reread, unsure = s

@@ -34,15 +34,18 @@ def draw_line(
         img[y : y + h, x0 : x0 + piece_w] = 0
 
 
+#: the two columns of :func:`two_column_page`: left x and bars per line, top to bottom
+TWO_COLUMNS = ((40, (6, 7, 8)), (350, (5, 6, 5)))
+
+
 def two_column_page() -> tuple[np.ndarray, list[int]]:
-    """A 640x420 page: a title (7 pieces) across, then two columns of 3 lines; returns (image, pieces in
-    reading order)."""
+    """A 640x420 page: a title (7 pieces) across, then two columns of 3 lines (rows side by side, each
+    line filling most of its column); returns (image, pieces in reading order)."""
     img = np.full((420, 640, 3), 255, np.uint8)
     draw_line(img, 40, 30, 7, piece_w=60, gap=12)  # title, full width
     order = [7]
-    for col, x in enumerate((40, 350)):
-        for row in range(3):
-            n = 1 + row + 3 * col
+    for x, counts in TWO_COLUMNS:
+        for row, n in enumerate(counts):
             draw_line(img, x, 110 + row * 45, n, piece_w=18, gap=12)
             order.append(n)
     return img, order

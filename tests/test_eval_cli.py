@@ -6,7 +6,7 @@ import json
 
 import cv2
 
-from conftest import draw_line, two_column_page
+from conftest import TWO_COLUMNS, draw_line, two_column_page
 from shizi.cli import main
 
 
@@ -15,9 +15,8 @@ def _page_set(tmp_path, drop_last_label: bool = False):
     cv2.imwrite(str(tmp_path / "p.png"), img)
     # reference boxes around the drawn bars (title: 7 x 60px bars; columns: 18px bars), text = one 中 per bar
     lines = [{"text": "中" * 7, "box": [34, 27, 40 + 7 * 72 - 6, 53]}]
-    for col, x in enumerate((40, 350)):
-        for row in range(3):
-            n = 1 + row + 3 * col
+    for x, counts in TWO_COLUMNS:
+        for row, n in enumerate(counts):
             lines.append({"text": "中" * n, "box": [x - 6, 107 + row * 45, x + n * 30 - 6, 133 + row * 45]})
     if drop_last_label:
         lines = lines[:-1]

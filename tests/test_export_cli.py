@@ -69,12 +69,15 @@ def test_searchable_pdf_text_in_reading_order(tmp_path: Path):
 def test_text_json_hocr():
     doc = _hand_document()
     text = to_text(doc)
-    assert text.startswith("标题 Title\n\n识字是一个离线系统\nHello shizi OCR\n\n第二栏")
+    # a paragraph's lines run together: no space after CJK text, one between Latin words
+    assert text.startswith("标题 Title\n\n识字是一个离线系统Hello shizi OCR\n\n第二栏")
     assert json.loads(to_json(doc))["pages"][0]["blocks"][1]["lines"][1]["text"] == "Hello shizi OCR"
     rec = jsonl_record(doc, "hand.png")
     assert rec["file"] == "hand.png"
-    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "lines"}
-    assert set(rec["pages"][0]["lines"][0]) == {"text", "confidence", "polygon"}
+    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "blocks", "lines"}
+    assert set(rec["pages"][0]["lines"][0]) == {"text", "confidence", "polygon", "block"}
+    assert [ln["block"] for ln in rec["pages"][0]["lines"]] == [0, 1, 1, 2, 2]
+    assert rec["pages"][0]["blocks"][0] == {"kind": "paragraph", "direction": "horizontal"}
     hocr = to_hocr(doc)
     root = ElementTree.fromstring(hocr.split("\n", 2)[2])  # skip XML declaration and doctype
     ns = {"h": "http://www.w3.org/1999/xhtml"}
@@ -115,7 +118,7 @@ def test_cli_jsonl_and_exit_codes(tiny_models, cli_files, capsys):
 
     assert main(["read", *_models(tiny_models), str(good)]) == 0
     out, _ = capsys.readouterr()
-    assert out.startswith("中中中中中中中\n\n中\n中中\n中中中\n\n")
+    assert out == "中" * 7 + "\n\n" + "中" * 21 + "\n\n" + "中" * 16 + "\n"  # title, left, right column
 
 
 def test_cli_usage_errors(tiny_models, cli_files, capsys):

@@ -15,9 +15,9 @@ import pytest
 import shizi
 from conftest import draw_line, two_column_page
 from shizi import Document, InputError, ModelError
-from shizi.detection.db import order_quad
 from shizi.document import Char, build_words
-from shizi.layout import ColumnLayout
+from shizi.geometry import order_quad
+from shizi.layout import Layout
 from shizi.reader import Reader
 from shizi.recognition import ctc_greedy_decode
 from shizi.recognition.crops import map_points
@@ -30,7 +30,7 @@ def test_two_column_page_reading_order(tiny_reader):
     assert (page.width, page.height) == (640, 420)
     assert [len(ln.text) for ln in page.lines] == order
     assert [len(b.lines) for b in page.blocks] == [1, 3, 3]
-    assert doc.text().split("\n\n")[1] == "中\n中中\n中中中"
+    assert doc.text().split("\n\n")[1] == "中" * 21  # a paragraph's lines joined: no spaces in CJK
     for ln in page.lines:
         assert 0.5 < ln.confidence <= 1.0
         assert len(ln.chars) == len(ln.text)
@@ -38,7 +38,7 @@ def test_two_column_page_reading_order(tiny_reader):
     # the stages one by one: detect_lines, then line_crop for each polygon
     polys, scores = tiny_reader.detect_lines(img)
     assert len(polys) == len(scores) == len(order)
-    crops = [tiny_reader.line_crop(img, p)[0] for p in polys]
+    crops = [tiny_reader.line_crop(img, p).images[0] for p in polys]
     texts = sorted(len(r.text) for r in tiny_reader.recognizer.recognize(crops))
     assert texts == sorted(order)
 
@@ -165,18 +165,20 @@ def test_line_crop_takes_page_beyond_the_polygon_ends():
     img = np.full((60, 300, 3), 255, np.uint8)
     img[20:40, 226:234] = 0  # the last glyph's ink, mostly outside the detector's polygon
     poly = np.array([[50, 20], [230, 20], [230, 40], [50, 40]], float)
-    crop, m_inv, vert = Reader.line_crop(img, poly, side_pad=0.5)
-    assert not vert and crop.shape[1] == 180 + 2 * 10  # half a thickness (20 px) at either end
+    lc = Reader.line_crop(img, poly, side_pad=0.5)
+    crop, m_inv = lc.images[0], lc.m_inv
+    assert not lc.vertical and crop.shape[1] == 180 + 2 * 10  # half a thickness (20 px) at either end
     band = crop[3:-3]  # the polygon's rows (the crop adds 8 % above and below)
     assert (band[:, -14:-6] < 128).all() and (band[:, -5:] > 128).all()  # the whole glyph, then paper
     assert np.allclose(map_points(m_inv, np.array([[10.0, crop.shape[0] / 2]])), [[50, 30]], atol=0.5)
-    tight, _, _ = Reader.line_crop(img, poly, side_pad=0.0)
+    tight = Reader.line_crop(img, poly, side_pad=0.0).images[0]
     assert tight.shape[1] == 180 and (tight[3:-3, -4:] < 128).all()  # cut through the glyph
-    # a vertical line gets its margin at the top and bottom, and is turned to read left to right
+    # a vertical line gets its margin at the top and bottom of the upright column
     col = np.array([[100, 10], [120, 10], [120, 190], [100, 190]], float)
-    crop, m_inv, vert = Reader.line_crop(np.full((200, 300, 3), 255, np.uint8), col, side_pad=0.5)
-    assert vert and crop.shape[1] == 180 + 2 * 10
-    assert np.allclose(map_points(m_inv, np.array([[10.0, crop.shape[0] / 2]])), [[110, 10]], atol=1.5)
+    lc = Reader.line_crop(np.full((200, 300, 3), 255, np.uint8), col, vertical=True, side_pad=0.5)
+    upright = lc.column.crop
+    assert lc.vertical and upright.shape[0] == 180 + 2 * 10
+    assert np.allclose(map_points(lc.m_inv, np.array([[upright.shape[1] / 2, 10.0]])), [[110, 10]], atol=1.5)
 
 
 def test_layout_single_column_blocks_and_rows():
@@ -184,10 +186,11 @@ def test_layout_single_column_blocks_and_rows():
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], float)
 
     polys = [box(10, 100, 400, 120), box(10, 10, 400, 30), box(10, 40, 200, 60), box(250, 42, 400, 60)]
-    blocks = ColumnLayout().arrange(polys)
-    assert blocks == [[1, 2, 3], [0]]  # same row read left to right; the far line starts a new block
+    blocks = Layout().arrange(polys)
+    assert [b.lines for b in blocks] == [[1, 2, 3], [0]]  # same row left to right; a far line: new block
     vertical = [box(300, 10, 320, 200), box(340, 10, 360, 200)]
-    assert ColumnLayout().arrange(vertical) == [[1, 0]]  # right to left
+    (block,) = Layout().arrange(vertical)
+    assert block.lines == [1, 0] and block.direction == "vertical"  # right to left
 
 
 def test_order_quad():

@@ -201,7 +201,7 @@ def test_bundled_sample(client):
     with Image.open(SAMPLE) as im:
         assert (page["width"], page["height"]) == im.size
     for ln in page["lines"]:
-        assert set(ln) == {"text", "confidence", "polygon"} and len(ln["polygon"]) >= 4
+        assert set(ln) == {"text", "confidence", "polygon", "block"} and len(ln["polygon"]) >= 4
 
 
 def test_formats_text_hocr_pdf(client, tiny_reader):
@@ -209,7 +209,7 @@ def test_formats_text_hocr_pdf(client, tiny_reader):
     data = _png(img)
     r = client.post("/v1/ocr?format=text", files={"file": ("a.png", data)})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
-    assert r.text == to_text(tiny_reader.read(data)) == "中中中\n中\n"
+    assert r.text == to_text(tiny_reader.read(data)) == "中中中中\n"  # one paragraph's two lines
     # an option as a multipart form field
     r = client.post("/v1/ocr", files={"file": ("a.png", data)}, data={"format": "hocr"})
     assert r.status_code == 200 and "xhtml" in r.headers["content-type"]
@@ -229,7 +229,7 @@ def test_include_text_and_images_line_mode(client):
     data = _png(_page([2, 2]))
     r = client.post("/v1/ocr?include=text,images", files={"file": ("a.png", data)})
     body = r.json()
-    assert body["text"] == "中中\n中中"
+    assert body["text"] == "中中中中"
     assert body["pages"][0]["image"].startswith("data:image/jpeg;base64,")
     line = np.full((32, 200, 3), 255, np.uint8)
     draw_line(line, 10, 6, 4, piece_w=20, gap=14)

@@ -65,7 +65,7 @@ def test_cli_jsonl_on_eval_scans(capsys):
         assert {"index", "width", "height", "lines"} <= set(page)
         assert page["lines"], "no lines found on an eval page"
         for ln in page["lines"]:
-            assert set(ln) == {"text", "confidence", "polygon"}
+            assert set(ln) == {"text", "confidence", "polygon", "block"}
 
 
 @pytest.mark.skipif(not list_models("recognition"), reason="no shipped recognition model installed")

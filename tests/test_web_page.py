@@ -122,6 +122,7 @@ def test_upload_shows_boxes_and_text(server, page, tmp_path):
     lines = page.locator("li.line")
     assert boxes.count() == len(order) == lines.count()
     assert page.locator("li.line .text").all_inner_texts() == ["中" * n for n in order]
+    assert page.locator("li.line.new-block").count() == 2  # the columns start new blocks in the panel
     assert "完成" in page.locator("#status").inner_text()
 
     # the boxes lie over the page image where the lines are: first line (the title) at x≈40, y≈30..50
@@ -151,12 +152,12 @@ def test_upload_shows_boxes_and_text(server, page, tmp_path):
         page.click("#dl-txt")
     assert d.value.suggested_filename == "两栏 page.txt"
     text = Path(d.value.path()).read_text(encoding="utf-8")
-    assert text.split() == ["中" * n for n in order]
+    assert text.split() == ["中" * order[0], "中" * sum(order[1:4]), "中" * sum(order[4:])]  # paragraphs
     with page.expect_download() as d:
         page.click("#dl-json")
     rec = json.loads(Path(d.value.path()).read_text(encoding="utf-8"))
     assert set(rec) == {"file", "pages"}
-    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "lines"}
+    assert set(rec["pages"][0]) == {"index", "width", "height", "rotation", "blocks", "lines"}
     assert [ln["text"] for ln in rec["pages"][0]["lines"]] == ["中" * n for n in order]
     with page.expect_download() as d:
         page.click("#dl-pdf")

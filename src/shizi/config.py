@@ -269,3 +269,35 @@ class OrientConfig(StageConfig):
         _positive(self, "side", "patch", "patches")
         if self.patch > self.side:
             raise ValueError("OrientConfig.patch must not exceed side")
+
+
+@dataclass(frozen=True)
+class LayoutConfig(StageConfig):
+    """Reading order and blocks (:mod:`shizi.layout`); lengths are in the page's median line heights.
+    Chosen on synthetic pages (``bench/layout.py --synth``)."""
+
+    #: a blank channel at least this wide, down a run of rows with text on both sides, parts columns
+    min_gutter: float = 1.0
+    #: ... unless the lines beside the channel share their rows and some column's median line is under
+    #: this share of its widest (text fills its column, table cells do not): a table, read by rows
+    column_fill: float = 0.7
+    #: ... or some column's widest line is narrower than this
+    min_column: float = 6.0
+    #: two lines whose heights overlap by more than this share of the shorter are in one row
+    row_overlap: float = 0.3
+    #: a block starts where the gap above a row exceeds the column's usual gap by this much
+    para_gap: float = 0.5
+    #: ... or where a row starts this much right of the column's left edge below one that does not
+    indent: float = 1.0
+    #: ... or where the line height changes by more than this factor; blocks of lines this much taller
+    #: than the page's usual line are headings
+    heading_ratio: float = 1.25
+    #: the first (last) row of a page is a header (footer) when its lines are at most this factor of the
+    #: usual line height, or are short (under ``margin_width`` of the text's width) and set apart by
+    #: ``margin_gap`` or more
+    margin_height: float = 0.9
+    margin_width: float = 0.3
+    margin_gap: float = 1.0
+
+    def check(self) -> None:
+        _positive(self, "min_gutter", "heading_ratio")

@@ -4,8 +4,8 @@ Every element has a polygon in page pixel coordinates (a list of ``(x, y)`` poin
 top-left), a text and a confidence in ``[0, 1]``. A Word is a run of Latin letters / digits, or a
 single CJK character / symbol; its Chars carry the per-character positions from the recognizer.
 
-``to_dict()`` / ``from_dict()`` round-trip; ``text()`` returns the text in reading order
-(lines joined by ``\\n``, blocks by a blank line, pages by a form feed); ``Document.render()``
+``to_dict()`` / ``from_dict()`` round-trip; ``text()`` returns the text in reading order (a block's
+lines joined into running text, blocks by a blank line, pages by a form feed); ``Document.render()``
 draws boxes and text over a page.
 """
 
@@ -115,26 +115,58 @@ class Line:
 
 @dataclass
 class Block:
+    """Lines read together: a paragraph, heading, header, footer or page number (``kind``, from
+    :mod:`shizi.layout`), set ``horizontal`` or ``vertical`` (``direction``)."""
+
     lines: list[Line]
     polygon: list[Point] = field(default_factory=list)
+    kind: str = "paragraph"
+    direction: str = "horizontal"
 
     def __post_init__(self) -> None:
         if not self.polygon:
             self.polygon = _bbox_poly([ln.polygon for ln in self.lines])
 
     def text(self) -> str:
-        return "\n".join(ln.text for ln in self.lines)
+        """The block's lines joined into running text (:func:`join_lines`)."""
+        return join_lines([ln.text for ln in self.lines])
 
     @property
     def confidence(self) -> float:
         return float(np.mean([ln.confidence for ln in self.lines])) if self.lines else 0.0
 
     def to_dict(self) -> dict:
-        return {"polygon": [list(p) for p in self.polygon], "lines": [ln.to_dict() for ln in self.lines]}
+        return {"kind": self.kind, "direction": self.direction, "polygon": [list(p) for p in self.polygon],
+                "lines": [ln.to_dict() for ln in self.lines]}
 
     @classmethod
     def from_dict(cls, d: dict) -> Block:
-        return cls([Line.from_dict(ln) for ln in d["lines"]], _poly(d["polygon"]) if d["polygon"] else [])
+        return cls([Line.from_dict(ln) for ln in d["lines"]], _poly(d["polygon"]) if d["polygon"] else [],
+                   d.get("kind", "paragraph"), d.get("direction", "horizontal"))
+
+
+def _wide(ch: str) -> bool:
+    """CJK text and full-width punctuation: written without spaces between lines."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
+
+
+def join_lines(texts: list[str]) -> str:
+    """Lines of one paragraph as running text: no space where either side of the break is CJK or
+    full-width, a line-break hyphen dropped between Latin letters (``infor-`` + ``mation``), else one
+    space."""
+    out = ""
+    for t in (t.strip() for t in texts):
+        if not t:
+            continue
+        if not out:
+            out = t
+        elif len(out) > 1 and out[-1] == "-" and out[-2].isalpha() and out[-2].isascii() and t[0].islower():
+            out = out[:-1] + t
+        elif _wide(out[-1]) or _wide(t[0]):
+            out += t
+        else:
+            out += " " + t
+    return out
 
 
 @dataclass

@@ -4,7 +4,9 @@ Stages are replaceable objects:
 
 - detector: ``detect(image RGB uint8) -> Detections(polygons, scores)`` (or a list of polygons);
 - recognizer: ``recognize(crops) -> list[RecognitionResult]``;
-- layout: ``arrange(polygons) -> list[list[int]]`` (blocks of line indices in reading order).
+- layout: ``arrange(polygons) -> list[LayoutBlock]`` (blocks in reading order, each with its kind and
+  writing direction; a plain list of line-index lists also works), run before the crops, whose
+  orientation follows the direction it decides (:mod:`shizi.layout`).
 
 A Reader keeps no per-call state; onnxruntime sessions may be run from several threads at once, so
 one Reader can be shared by threads (``read_many`` does that with a thread pool).
@@ -22,11 +24,12 @@ import numpy as np
 from .detection import Detections
 from .document import Block, Char, Document, Line, Page, _poly, build_words
 from .errors import InputError, ModelError, ShiziError
+from .geometry import VERTICAL, line_direction
 from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
-from .layout import ColumnLayout
+from .layout import Layout, as_blocks
 from .orientation import turn_upright, upright_to_page
 from .recognition import RecognitionResult
-from .recognition.crops import SIDE_PAD, crop_line, map_points, turn_vertical
+from .recognition.crops import SIDE_PAD, LineCrop, crop_line, rectified_crop
 
 _DEFAULT = object()
 
@@ -80,7 +83,7 @@ class Reader:
             )
         else:
             self.recognizer = recognizer
-        self.layout = layout if layout is not None else ColumnLayout()
+        self.layout = layout if layout is not None else Layout()
         if orient is True:  # the installed default orientation model, when there is one
             try:
                 self.orienter = load_orienter(threads=threads) if self.detector is not None else None
@@ -150,40 +153,41 @@ class Reader:
         return page
 
     def _read_upright(self, image: np.ndarray, index: int) -> Page:
-        h, w = image.shape[:2]
         polys, scores = self.detect_lines(image)
-        keep = [k for k, s in enumerate(scores) if s >= self.min_score]
-        polys = [polys[k] for k in keep]
-        crops, inverses, vertical = [], [], []
-        for p in polys:
-            crop, m_inv, vert = self.line_crop(image, p)
-            crops.append(crop)
-            inverses.append(m_inv)
-            vertical.append(vert)
-        results = self.recognizer.recognize(crops) if crops else []
-        lines = [
-            self._make_line(p, r, c, m, v)
-            for p, r, c, m, v in zip(polys, results, crops, inverses, vertical, strict=True)
-        ]
-        order = self.layout.arrange([np.asarray(p, dtype=np.float64) for p in polys]) if lines else []
+        return self.read_lines(image, [p for p, s in zip(polys, scores, strict=True) if s >= self.min_score],
+                               index)
+
+    def read_lines(self, image: np.ndarray, polys: list[np.ndarray], index: int = 0) -> Page:
+        """The stages after detection for lines found elsewhere (``polys``: polygons in page pixels of
+        the upright RGB ``image``): layout, crops, recognition."""
+        h, w = image.shape[:2]
+        polys = [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys]
+        order = as_blocks(self.layout.arrange(polys), polys) if polys else []
+        vertical = {i: b.direction == VERTICAL for b in order for i in b.lines}
+        crops = [self.line_crop(image, p, vertical.get(k, False)) for k, p in enumerate(polys)]
+        images = [im for c in crops for im in c.images]
+        results = self.recognizer.recognize(images) if images else []
+        lines, at = [], 0
+        for p, c in zip(polys, crops, strict=True):
+            lines.append(self._make_line(p, c, results[at : at + len(c.images)]))
+            at += len(c.images)
         blocks = []
         for blk in order:
-            bl = [lines[i] for i in blk if lines[i].text.strip()]
+            bl = [lines[i] for i in blk.lines if lines[i].text.strip()]
             if bl:
-                blocks.append(Block(bl))
+                kind = Layout.refine(blk.kind, " ".join(ln.text for ln in bl))
+                blocks.append(Block(bl, kind=kind, direction=blk.direction))
         return Page(index=index, width=w, height=h, blocks=blocks, image=image)
 
     def read_line_image(self, image: np.ndarray, index: int = 0) -> Page:
-        """Recognise an RGB uint8 image that holds one text line (no detection)."""
+        """Recognise an RGB uint8 image that holds one text line (no detection); a line image much taller
+        than wide is read as a vertical column."""
         h, w = image.shape[:2]
         quad = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64)
-        crop, m_inv = image, np.eye(3)
-        vert = h > 1.5 * w
-        if vert:
-            crop, m_inv = turn_vertical(crop, m_inv)
-        result = self.recognizer.recognize([crop])[0]
-        line = self._make_line(quad, result, crop, m_inv, vert)
-        blocks = [Block([line])] if line.text.strip() else []
+        crop = rectified_crop(image, np.eye(3), line_direction(quad) == VERTICAL)
+        line = self._make_line(quad, crop, self.recognizer.recognize(crop.images))
+        direction = VERTICAL if crop.vertical else "horizontal"
+        blocks = [Block([line], direction=direction)] if line.text.strip() else []
         return Page(index=index, width=w, height=h, blocks=blocks, image=image)
 
     # ------------------------------------------------------------------ stages and helpers
@@ -201,32 +205,20 @@ class Reader:
         return [np.asarray(p, dtype=np.float64).reshape(-1, 2) for p in polys], scores
 
     @staticmethod
-    def line_crop(
-        image: np.ndarray, poly: np.ndarray, side_pad: float = SIDE_PAD
-    ) -> tuple[np.ndarray, np.ndarray, bool]:
-        """The recognizer stage's crop for ``poly``: (crop, crop-to-page 3x3 matrix, vertical); see
+    def line_crop(image: np.ndarray, poly: np.ndarray, vertical: bool = False,
+                  side_pad: float = SIDE_PAD) -> LineCrop:
+        """The recognizer stage's crop for ``poly`` (a column read top to bottom when ``vertical``); see
         :func:`shizi.recognition.crops.crop_line`."""
-        return crop_line(image, poly, side_pad)
+        return crop_line(image, poly, vertical, side_pad)
 
     @staticmethod
-    def _make_line(
-        poly: np.ndarray, r: RecognitionResult, crop: np.ndarray, m_inv: np.ndarray, vertical: bool
-    ) -> Line:
-        ch = crop.shape[0]
-        spans = list(r.char_spans or [(x - 1, x + 1) for x in r.char_x])[: len(r.text)]
-        # every char's box in one homography call: corners (x0,0) (x1,0) (x1,h) (x0,h) of each span
-        sp = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
-        corners = np.stack([sp[:, [0, 1, 1, 0]], np.tile([0.0, 0.0, ch, ch], (len(sp), 1))], axis=-1)
-        boxes: list[list[tuple[float, float]]] = []
-        if len(sp):
-            quads = np.round(map_points(m_inv, corners.reshape(-1, 2)), 2).reshape(-1, 4, 2)
-            boxes = [[(x, y) for x, y in q] for q in quads.tolist()]
-        chars: list[Char] = []
-        for k, ch_text in enumerate(r.text):
-            cpoly = boxes[k] if k < len(boxes) else []
-            conf = r.char_confidences[k] if k < len(r.char_confidences) else r.confidence
-            chars.append(Char(ch_text, float(conf), cpoly))
-        return Line(r.text, float(r.confidence), _poly(poly), build_words(r.text, chars), vertical)
+    def _make_line(poly: np.ndarray, crop: LineCrop, results: list[RecognitionResult]) -> Line:
+        text, conf, confs, quads = crop.reading(results)
+        chars = [
+            Char(ch, float(confs[k] if k < len(confs) else conf), _poly(quads[k]) if k < len(quads) else [])
+            for k, ch in enumerate(text)
+        ]
+        return Line(text, float(conf), _poly(poly), build_words(text, chars), crop.vertical)
 
 
 __all__ = ["Reader"]

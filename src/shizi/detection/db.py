@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import pyclipper
 
 from ..config import DBConfig
+from ..geometry import offset_polygon, order_quad
 from . import Detections, OnnxDetector, model_size, page_tensor
 from .lines import Candidate, group_pieces, line_box
-
-
-def order_quad(pts: np.ndarray) -> np.ndarray:
-    """Order 4 points clockwise starting at top-left (image coordinates, y down)."""
-    pts = np.asarray(pts, dtype=np.float32).reshape(4, 2)
-    idx = np.argsort(pts[:, 0], kind="stable")
-    left, right = pts[idx[:2]], pts[idx[2:]]
-    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
-    tr, br = right[np.argsort(right[:, 1], kind="stable")]
-    return np.array([tl, tr, br, bl], dtype=np.float32)
 
 
 class DBPostProcess:
@@ -102,12 +92,7 @@ class DBPostProcess:
         distance = self._unclip_distance(box)
         if distance <= 0:
             return None
-        pco = pyclipper.PyclipperOffset()
-        pco.AddPath([tuple(map(float, p)) for p in box], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-        out = pco.Execute(distance)
-        if not out:
-            return None
-        return np.asarray(max(out, key=len), dtype=np.float32)
+        return offset_polygon(box, distance)
 
 
 class DBDetector(OnnxDetector):

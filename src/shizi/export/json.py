@@ -13,7 +13,8 @@ def to_json(doc: Document, indent: int | None = 2) -> str:
 
 def jsonl_record(doc: Document, file: str) -> dict:
     """The benchmark-stable record: ``{"file", "pages": [{"index", "width", "height", "rotation",
-    "lines": [{"text", "confidence", "polygon"}]}]}`` with lines in reading order."""
+    "blocks": [{"kind", "direction"}], "lines": [{"text", "confidence", "polygon", "block"}]}]}`` with
+    lines in reading order, each naming its block (an index into ``blocks``)."""
     return {
         "file": file,
         "pages": [
@@ -22,13 +23,16 @@ def jsonl_record(doc: Document, file: str) -> dict:
                 "width": p.width,
                 "height": p.height,
                 "rotation": p.rotation,
+                "blocks": [{"kind": b.kind, "direction": b.direction} for b in p.blocks],
                 "lines": [
                     {
                         "text": ln.text,
                         "confidence": round(float(ln.confidence), 4),
                         "polygon": [[round(float(x), 1), round(float(y), 1)] for x, y in ln.polygon],
+                        "block": k,
                     }
-                    for ln in p.lines
+                    for k, b in enumerate(p.blocks)
+                    for ln in b.lines
                 ],
             }
             for p in doc.pages

@@ -111,7 +111,7 @@ def _line_text(c, line, font: str, k: float, ph: float, pitch: float) -> None:
     """Write one line's text invisibly (render mode 3), scaled to the line's box."""
     from reportlab.pdfbase import pdfmetrics
 
-    from ..recognition.crops import quad_of
+    from ..geometry import quad_of
 
     text = line.text
     if not text.strip() or not line.polygon:

@@ -1,24 +1,15 @@
-"""Line crops: perspective rectification of a line polygon to an axis-aligned image."""
+"""Line crops: perspective rectification of a line polygon to an axis-aligned image, and the way back
+from the recognizer's character positions to page pixels."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ..layout import is_vertical
-
-
-def quad_of(polygon: np.ndarray) -> np.ndarray:
-    """A 4-point quad (tl, tr, br, bl) for a polygon: itself if it has 4 points, else its min-area rect."""
-    from ..detection.db import order_quad
-
-    pts = np.asarray(polygon, dtype=np.float32).reshape(-1, 2)
-    if len(pts) == 4:
-        q = order_quad(pts)
-        # keep the given order when it is already a valid clockwise quad from top-left
-        return q
-    return order_quad(cv2.boxPoints(cv2.minAreaRect(pts)))
-
+from ..geometry import quad_of
+from .types import RecognitionResult
 
 SIDE_PAD = 0.5  # chosen on synthetic pages: bench/rec_settings.py
 
@@ -50,11 +41,46 @@ def rectify_quad(
     return crop, np.linalg.inv(m)
 
 
-def crop_line(
-    image: np.ndarray, polygon: np.ndarray, side_pad: float = SIDE_PAD
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """The crop the recognizer reads for a line polygon: ``(crop, M_inv, vertical)``, ``M_inv``
-    mapping crop pixels to page pixels. Vertical lines are turned so that they read left to right.
+@dataclass
+class LineCrop:
+    """What the recognizer reads for one line (``images``: one for a horizontal line; for a vertical one
+    its cells side by side and the column turned, see :mod:`shizi.recognition.vertical`) and
+    ``m_inv``, the homography from the rectified crop's pixels to the page's."""
+
+    images: list[np.ndarray]
+    m_inv: np.ndarray
+    vertical: bool = False
+    column: object | None = None  # vertical.Column for a vertical line
+
+    def reading(self, results: list[RecognitionResult]) -> tuple[str, float, list[float], list[np.ndarray]]:
+        """The line's text, confidence, per-character confidences and per-character quads (page pixels)
+        from the recognizer's results for ``images``."""
+        if self.vertical:
+            from .vertical import merge
+
+            col = self.column
+            stacked = results[0] if len(results) == 2 else None
+            r = merge(col, stacked, results[-1])
+            w = col.crop.shape[1]
+            corners = [[(0, a), (w, a), (w, b), (0, b)] for a, b in r.char_rows]
+            text, conf, confs = r.text, r.confidence, r.char_confidences
+        else:
+            res = results[0]
+            h = self.images[0].shape[0]
+            spans = list(res.char_spans or [(x - 1, x + 1) for x in res.char_x])[: len(res.text)]
+            corners = [[(a, 0), (b, 0), (b, h), (a, h)] for a, b in spans]
+            text, conf, confs = res.text, res.confidence, list(res.char_confidences)
+        quads = []
+        if corners:
+            pts = map_points(self.m_inv, np.asarray(corners, np.float64).reshape(-1, 2))
+            quads = list(np.round(pts, 2).reshape(-1, 4, 2))
+        return text, conf, confs, quads
+
+
+def crop_line(image: np.ndarray, polygon: np.ndarray, vertical: bool = False,
+              side_pad: float = SIDE_PAD) -> LineCrop:
+    """The crop the recognizer reads for a line polygon; ``vertical`` (decided by the layout stage,
+    :mod:`shizi.layout`) says the line is a column read top to bottom.
 
     Detector polygons end at the first and last glyph's ink, and sometimes inside it; the recognizer
     was trained on crops with up to 0.6 line heights of page on either side
@@ -62,20 +88,29 @@ def crop_line(
     both ends (see :func:`rectify_quad`).
     """
     quad = quad_of(polygon)
-    length, thickness = np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[1] - quad[0])
-    vertical = is_vertical(polygon) and length > 1.5 * thickness
+    if vertical:  # the quad's top edge is the column's top: order the corners from its upright form
+        quad = _upright_column(quad)
     crop, m_inv = rectify_quad(image, quad, side_pad=side_pad, vertical=vertical)
-    if vertical:
-        crop, m_inv = turn_vertical(crop, m_inv)
-    return crop, m_inv, vertical
+    return rectified_crop(crop, m_inv, vertical)
 
 
-def turn_vertical(crop: np.ndarray, m_inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """A vertical line's crop turned so that its top is on the left, and ``m_inv`` composed so that
-    it still maps the turned crop's pixels to the page (turned pixel (x', y') is (w - 1 - y', x'))."""
-    w = crop.shape[1]
-    turn = np.array([[0, -1, w - 1], [1, 0, 0], [0, 0, 1]], dtype=np.float64)
-    return cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE), m_inv @ turn
+def rectified_crop(crop: np.ndarray, m_inv: np.ndarray, vertical: bool) -> LineCrop:
+    """A :class:`LineCrop` for an already rectified line image (``m_inv``: its pixels to the page's)."""
+    if not vertical:
+        return LineCrop([crop], m_inv)
+    from .vertical import prepare
+
+    col = prepare(crop)
+    images = [col.stacked, col.turned] if col.cells else [col.turned]
+    return LineCrop(images, m_inv, True, col)
+
+
+def _upright_column(quad: np.ndarray) -> np.ndarray:
+    """A column's quad ordered so that tl -> tr is its short (top) side, whatever its tilt."""
+    tl, tr, br, bl = quad
+    if np.linalg.norm(tr - tl) <= np.linalg.norm(bl - tl):
+        return quad
+    return np.array([bl, tl, tr, br], dtype=np.float32)  # lying: turn the corner order a quarter
 
 
 def ink_rows(grey: np.ndarray, margin: float, min_keep: float = 0.45) -> tuple[int, int]:
@@ -92,13 +127,10 @@ def ink_rows(grey: np.ndarray, margin: float, min_keep: float = 0.45) -> tuple[i
     h, w = grey.shape[:2]
     if h < 8 or w < 4 or grey.dtype != np.uint8:
         return 0, h
-    grey = np.ascontiguousarray(grey)
-    hist = cv2.calcHist([grey], [0], None, [256], [0, 256]).ravel()
-    median = int(np.searchsorted(hist.cumsum(), grey.size / 2))
-    diff = cv2.absdiff(grey, np.full_like(grey, median))
-    _, ink = cv2.threshold(diff, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    n_ink = cv2.countNonZero(ink)
-    if n_ink in (0, ink.size) or cv2.mean(diff, mask=ink)[0] - cv2.mean(diff, mask=1 - ink)[0] < 20:
+    from .vertical import ink_mask
+
+    ink = ink_mask(grey)
+    if ink is None:
         return 0, h
     mass = cv2.reduce(ink, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
     rows = np.flatnonzero(mass > 0.02 * w)

@@ -358,8 +358,8 @@ _ERR = {"content": {"application/json": {"example": {"error": "..."}}}}
 _OCR_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "format=json: the `shizi read -f jsonl` record "
-        '`{"file", "pages": [{"index", "width", "height", "rotation", "lines": [{"text", "confidence", '
-        '"polygon"}]}]}`; text / hOCR / searchable PDF otherwise',
+        '`{"file", "pages": [{"index", "width", "height", "rotation", "blocks": [{"kind", "direction"}], '
+        '"lines": [{"text", "confidence", "polygon", "block"}]}]}`; text / hOCR / searchable PDF otherwise',
         "content": {
             "application/json": {},
             "text/plain": {},

@@ -38,6 +38,10 @@ class Page:
     quads: list[np.ndarray] = field(default_factory=list)  # each (4, 2) float32, TL TR BR BL
     texts: list[str] = field(default_factory=list)
     kind: str = "doc"
+    #: per line: the block (paragraph, heading, table, ...) it belongs to, numbered in reading order,
+    #: and that block's kind; the lines are in reading order (header first, footer last)
+    blocks: list[int] = field(default_factory=list)
+    block_kinds: list[str] = field(default_factory=list)
 
 
 class _Canvas:
@@ -48,6 +52,22 @@ class _Canvas:
         self.draw = ImageDraw.Draw(self.img)
         self.quads: list[np.ndarray] = []
         self.texts: list[str] = []
+        self.blocks: list[int] = []  # per quad: block number and kind (see Page)
+        self.block_kinds: list[str] = []
+        self._block, self._kind = -1, "paragraph"
+
+    def block(self, kind: str) -> None:
+        """Start a new block of ``kind``: the lines drawn next belong to it."""
+        self._block += 1
+        self._kind = kind
+
+    def _label(self, quad: np.ndarray, text: str) -> None:
+        if self._block < 0:
+            self.block("paragraph")
+        self.quads.append(quad)
+        self.texts.append(text)
+        self.blocks.append(self._block)
+        self.block_kinds.append(self._kind)
 
     def text(self, x: float, top: float, text: str, fonts: FontPair, fill, label: bool = True,
              tracking: float = 0.0, stroke: int = 0) -> float:
@@ -69,9 +89,8 @@ class _Canvas:
         if label and text.strip():
             x0 = x_first if x_first is not None else x
             bot = top + fonts.height
-            self.quads.append(np.array([[x0, top], [cx, top], [cx, bot], [x0, bot]],
-                                       np.float32))
-            self.texts.append(text.strip())
+            self._label(np.array([[x0, top], [cx, top], [cx, bot], [x0, bot]], np.float32),
+                        text.strip())
         return cx
 
     def vtext(self, x: float, top: float, text: str, fonts: FontPair, fill, step: float) -> float:
@@ -82,8 +101,7 @@ class _Canvas:
             self.draw.text((x + fonts.size / 2, y + step / 2), ch, font=f, fill=fill, anchor="mm")
             y += step
         x1 = x + fonts.size
-        self.quads.append(np.array([[x, top], [x1, top], [x1, y], [x, y]], np.float32))
-        self.texts.append(text)
+        self._label(np.array([[x, top], [x1, top], [x1, y], [x, y]], np.float32), text)
         return y
 
 
@@ -184,6 +202,7 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
     # header / footer
     if rng.random() < 0.25:
         small = _fonts_for_height(face, latin, max(14, line_h * rng.uniform(0.6, 0.9)))
+        cv.block("header")
         cv.text(mx, y_top, s.line(4, 20), small, ink)
         if rng.random() < 0.5:
             cv.text(W - mx - small.text_width(t := s.line(2, 10)), y_top, t, small, ink)
@@ -196,6 +215,7 @@ def _doc(rng: random.Random, s: TextSampler) -> _Canvas:
                           f"第 {rng.randint(1, 99)} 页"])
         x = rng.choice([mx, (W - small.text_width(num)) / 2, W - mx - small.text_width(num)])
         y_bot -= small.height
+        cv.block("page_number")
         cv.text(x, y_bot, num, small, ink)
         y_bot -= line_h
     for col in range(ncol):
@@ -242,6 +262,7 @@ def _vertical(rng: random.Random, s: TextSampler) -> _Canvas:
         title = _fonts_for_height(face, None, fonts.height * rng.uniform(1.2, 1.8))
         text = title.clean(s.zh_sentence(rng.randint(4, 14))).strip()
         if text and title.text_width(text) < W - 2 * mx:
+            cv.block("heading")
             cv.text((W - title.text_width(text)) / 2, top, text, title, ink)
             top += title.height + pitch
     rows = int((H - my - top) // step)
@@ -251,6 +272,7 @@ def _vertical(rng: random.Random, s: TextSampler) -> _Canvas:
                        if c != " " and not c.isascii())[:rows]
         if text:
             start = top + (step * rng.randint(1, 2) if rng.random() < 0.2 else 0)  # a paragraph's indent
+            cv.block("paragraph")
             cv.vtext(x, start, text[: int((H - my - start) // step)], fonts, ink, step)
         x -= pitch * (rng.uniform(1.5, 2.5) if rng.random() < 0.1 else 1.0)  # sometimes a blank column
     return cv
@@ -270,6 +292,7 @@ def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     if not text.strip():
         return y
     x = x0 + (colw - hf.text_width(text)) / 2 if rng.random() < 0.3 else x0
+    cv.block("heading")
     cv.text(x, y, text, hf, ink)
     return y + hf.height + line_h * rng.uniform(0.3, 0.9)
 
@@ -282,6 +305,7 @@ def _paragraph(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, indent_char
         return y
     indent = indent_chars * fonts.size
     lines = _wrap(text, fonts, colw, indent)
+    cv.block("paragraph")
     for k, (line, off) in enumerate(lines):
         if y + fonts.height > y_bot:
             return y_bot
@@ -301,6 +325,7 @@ def _list(cv, rng, s, fonts: FontPair, x0, y, colw, ink, pitch, y_bot) -> float:
         mark = {"num": f"{k + 1}.", "paren": f"（{k + 1}）"}.get(style, style)
         text = fonts.clean(s.paragraph(rng.randint(4, 80)))
         ind = fonts.size * rng.choice([0, 1, 2])
+        cv.block("list_item")
         for j, (line, _) in enumerate(_wrap(mark + " " + text, fonts, colw - ind - fonts.size, 0)):
             if y + fonts.height > y_bot:
                 return y_bot
@@ -322,6 +347,7 @@ def _table(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
     widths = [tw * w / sum(weights) for w in weights]
     grid = rng.random() < 0.6
     ys = [y]
+    cv.block("table")
     for r in range(nrows):
         if y + row_h > y_bot:
             break
@@ -363,6 +389,7 @@ def _code(cv, rng, s, line_h, x0, y, colw, ink, y_bot) -> float:
         shade = tuple(max(0, c - rng.randint(8, 25)) for c in cv.img.getpixel((int(x0), int(y))))
         cv.draw.rectangle([x0, y, x0 + colw, y + h], fill=shade)
     yy = y + 6
+    cv.block("code")
     for _ in range(n):
         raw = ("  " * rng.randint(0, 3)) + s.code() + " " + s.en_sentence(30)
         t = "".join(c for c in raw if c.isascii())
@@ -387,6 +414,7 @@ def _figure(cv, rng, s, fonts, x0, y, colw, ink, y_bot) -> float:
     while cap and fonts.text_width(cap) > colw:
         cap = cap[:-1]
     if cap.strip():
+        cv.block("caption")
         cv.text(x0 + (colw - fonts.text_width(cap)) / 2, y, cap, fonts, ink)
     return y + fonts.height
 
@@ -597,8 +625,8 @@ def _scene(rng: random.Random, s: TextSampler) -> _Canvas:
             cv.img.paste(tuple(255 - c for c in col), (px + 2, py + 2), mask)
         cv.img.paste(col, (px, py), mask)
         q = _affine(layer.quads[0], m) + np.float32([px, py])
-        cv.quads.append(q)
-        cv.texts.append(layer.texts[0])
+        cv.block("paragraph")
+        cv._label(q, layer.texts[0])
     return cv
 
 
@@ -738,15 +766,23 @@ def _perspective_page(img: np.ndarray, quads: list[np.ndarray], rng: random.Rand
     return out, [cv2.perspectiveTransform(q[None], m)[0].astype(np.float32) for q in quads]
 
 
-def _keep_quads(quads, texts, w, h) -> tuple[list, list]:
-    """Drop quads that left the image (after warps); clip the rest."""
-    kq, kt = [], []
-    for q, t in zip(quads, texts, strict=False):
+_FIRST, _LAST = ("header",), ("footer", "page_number")
+
+
+def _keep_quads(quads, texts, blocks, kinds, w, h) -> tuple[list, list, list, list]:
+    """Drop quads that left the image (after warps), clip the rest, and put the lines in reading order:
+    headers first, footers and page numbers last, the rest as drawn (blocks renumbered in that order)."""
+    keep = []
+    for q, t, b, k in zip(quads, texts, blocks, kinds, strict=True):
         cx, cy = q[:, 0].mean(), q[:, 1].mean()
         if 0 <= cx < w and 0 <= cy < h:
-            kq.append(np.clip(q, [0, 0], [w - 1, h - 1]).astype(np.float32))
-            kt.append(t)
-    return kq, kt
+            keep.append((np.clip(q, [0, 0], [w - 1, h - 1]).astype(np.float32), t, b, k))
+    keep.sort(key=lambda x: (0 if x[3] in _FIRST else 2 if x[3] in _LAST else 1))
+    renumber: dict[int, int] = {}
+    for x in keep:
+        renumber.setdefault(x[2], len(renumber))
+    return ([x[0] for x in keep], [x[1] for x in keep], [renumber[x[2]] for x in keep],
+            [x[3] for x in keep])
 
 
 _SAMPLER: dict[int, TextSampler] = {}
@@ -782,8 +818,9 @@ def render_page(seed: int, index: int, kind: str | None = None) -> Page:
         img = degrade.scan_and_photo(img, rng, p=1.0 if rng.random() < 0.7 else 0.3)
     elif rng.random() < 0.3:
         img = degrade.jpeg(img, rng)
-    quads, texts = _keep_quads(quads, texts, img.shape[1], img.shape[0])
-    return Page(img, quads, texts, kind)
+    quads, texts, blocks, kinds = _keep_quads(quads, texts, cv.blocks, cv.block_kinds, img.shape[1],
+                                              img.shape[0])
+    return Page(img, quads, texts, kind, blocks, kinds)
 
 
 def draw_quads(page: Page) -> np.ndarray:

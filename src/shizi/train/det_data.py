@@ -13,11 +13,11 @@ import random
 
 import cv2
 import numpy as np
-import pyclipper
 import torch
 from torch.utils.data import Dataset
 
 from shizi.config import IMAGENET_MEAN, IMAGENET_STD
+from shizi.geometry import offset_polygon
 from shizi.train.nets.detection import CTPN_ANCHORS
 
 MEAN, STD = IMAGENET_MEAN, IMAGENET_STD  # the detectors' input normalisation (shizi.config)
@@ -33,15 +33,6 @@ def normalize(img: np.ndarray) -> torch.Tensor:
 
 def _area_perimeter(q: np.ndarray) -> tuple[float, float]:
     return abs(cv2.contourArea(q.astype(np.float32))), cv2.arcLength(q.astype(np.float32), True)
-
-
-def _offset(q: np.ndarray, d: float) -> np.ndarray | None:
-    pco = pyclipper.PyclipperOffset()
-    pco.AddPath([tuple(map(float, p)) for p in q], pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-    out = pco.Execute(d)
-    if not out:
-        return None
-    return np.asarray(max(out, key=len), np.float32)
 
 
 def _seg_dist(xs: np.ndarray, ys: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -66,12 +57,12 @@ def db_targets(quads: list[np.ndarray], h: int, w: int, min_h: float = 4.0):
             cv2.fillPoly(mask, [q.round().astype(np.int32)], 0.0)
             continue
         d = area * (1 - SHRINK**2) / peri
-        shrunk = _offset(q, -d)
+        shrunk = offset_polygon(q, -d)
         if shrunk is None or len(shrunk) < 3:
             cv2.fillPoly(mask, [q.round().astype(np.int32)], 0.0)
             continue
         cv2.fillPoly(gt, [shrunk.round().astype(np.int32)], 1.0)
-        grown = _offset(q, d)
+        grown = offset_polygon(q, d)
         if grown is None:
             continue
         cv2.fillPoly(th_mask, [grown.round().astype(np.int32)], 1.0)

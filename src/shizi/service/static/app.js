@@ -145,7 +145,7 @@
         svg.appendChild(poly);
 
         const li = document.createElement("li");
-        li.className = "line";
+        li.className = "line" + (i > 0 && line.block !== page.lines[i - 1].block ? " new-block" : "");
         li.dataset.line = id;
         li.tabIndex = 0;
         const num = document.createElement("span");
@@ -207,7 +207,7 @@
     return {
       file: r.file,
       pages: r.pages.map((p) => ({
-        index: p.index, width: p.width, height: p.height, rotation: p.rotation, lines: p.lines,
+        index: p.index, width: p.width, height: p.height, rotation: p.rotation, blocks: p.blocks, lines: p.lines,
       })),
     };
   }
