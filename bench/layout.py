@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/layout.py                    # docs_zh_2col, vertical_zh, docs_zh, docs_zh_scan
     .venv/bin/python bench/layout.py --synth            # synthetic validation pages (choose settings here)
-    .venv/bin/python bench/layout.py --modes gt --set bench/out/val_doc
+    .venv/bin/python bench/layout.py --modes gt --set bench/out/val_doc --config min_gutter=0.6
 
 Modes, per set:
 
@@ -31,6 +31,7 @@ import numpy as np
 
 from shizi import metrics as M
 from shizi.evaluate import load_labels, page_reference, ref_polygon
+from shizi.config import LayoutConfig
 from shizi.layout import Layout, as_blocks
 
 HERE = Path(__file__).resolve().parent
@@ -113,10 +114,13 @@ def main() -> None:
     ap.add_argument("--synth", action="store_true", help="the synthetic validation sets")
     ap.add_argument("--modes", default="gt,gt-read,detected")
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                    help="a LayoutConfig setting for this run (repeatable), e.g. min_gutter=0.6")
     args = ap.parse_args()
     sets = args.set or (SYNTH if args.synth else [SHARED / s for s in DEV])
     modes = args.modes.split(",")
-    layout = Layout()
+    changes = dict(kv.split("=", 1) for kv in args.config)
+    layout = Layout(LayoutConfig().replace(**{k: float(v) for k, v in changes.items()}))
     reader = None
     if "gt-read" in modes or "detected" in modes:
         from shizi import Reader

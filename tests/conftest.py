@@ -35,7 +35,7 @@ def draw_line(
 
 
 #: the two columns of :func:`two_column_page`: left x and bars per line, top to bottom
-TWO_COLUMNS = ((40, (6, 7, 8)), (350, (5, 6, 5)))
+TWO_COLUMNS = ((40, (8, 7, 8)), (350, (5, 6, 5)))
 
 
 def two_column_page() -> tuple[np.ndarray, list[int]]:

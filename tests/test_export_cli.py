@@ -118,7 +118,7 @@ def test_cli_jsonl_and_exit_codes(tiny_models, cli_files, capsys):
 
     assert main(["read", *_models(tiny_models), str(good)]) == 0
     out, _ = capsys.readouterr()
-    assert out == "中" * 7 + "\n\n" + "中" * 21 + "\n\n" + "中" * 16 + "\n"  # title, left, right column
+    assert out == "中" * 7 + "\n\n" + "中" * 23 + "\n\n" + "中" * 16 + "\n"  # title, left, right column
 
 
 def test_cli_usage_errors(tiny_models, cli_files, capsys):

@@ -30,7 +30,7 @@ def test_two_column_page_reading_order(tiny_reader):
     assert (page.width, page.height) == (640, 420)
     assert [len(ln.text) for ln in page.lines] == order
     assert [len(b.lines) for b in page.blocks] == [1, 3, 3]
-    assert doc.text().split("\n\n")[1] == "中" * 21  # a paragraph's lines joined: no spaces in CJK
+    assert doc.text().split("\n\n")[1] == "中" * 23  # a paragraph's lines joined: no spaces in CJK
     for ln in page.lines:
         assert 0.5 < ln.confidence <= 1.0
         assert len(ln.chars) == len(ln.text)

@@ -277,7 +277,7 @@ class LayoutConfig(StageConfig):
     Chosen on synthetic pages (``bench/layout.py --synth``)."""
 
     #: a blank channel at least this wide, down a run of rows with text on both sides, parts columns
-    min_gutter: float = 1.0
+    min_gutter: float = 0.6
     #: ... unless the lines beside the channel share their rows and some column's median line is under
     #: this share of its widest (text fills its column, table cells do not): a table, read by rows
     column_fill: float = 0.7
@@ -289,6 +289,8 @@ class LayoutConfig(StageConfig):
     para_gap: float = 0.5
     #: ... or where a row starts this much right of the column's left edge below one that does not
     indent: float = 1.0
+    #: ... or below a row that ends this much left of the column's right edge (a paragraph's last line)
+    short_end: float = 2.0
     #: ... or where the line height changes by more than this factor; blocks of lines this much taller
     #: than the page's usual line are headings
     heading_ratio: float = 1.25

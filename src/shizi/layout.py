@@ -16,8 +16,9 @@ settings (lengths in median line heights):
    each cut again in the same way. A full-width line crosses every channel and ends the run, so
    titles and full-width paragraphs between column sets are read where they stand.
 3. **Blocks within a column**: a new block where the gap above a row is ``para_gap`` larger than the
-   column's usual gap, where a row is indented by ``indent`` under an unindented one, or where the
-   line height changes by more than ``heading_ratio``.
+   column's usual gap, where a row is indented by ``indent`` under an unindented one, below a row
+   that ends ``short_end`` before the column's right edge, or where the line height changes by more
+   than ``heading_ratio``.
 4. **Kinds**: ``heading`` (lines ``heading_ratio`` taller than the page's usual ones), ``header`` /
    ``footer`` (the page's first or last row, set apart: ``margin_*``; read first or last), else
    ``paragraph``. :meth:`Layout.refine` turns a header or footer that reads as a page number into
@@ -225,11 +226,13 @@ class Layout:
         gaps = [t - b for t, b in zip(tops[1:], bots[:-1], strict=True)]
         usual = max(0.0, float(np.median(gaps)))
         left = min(r[0].x0 for r in rows)
+        right = max(r[-1].x1 for r in rows)
         blocks = [[rows[0]]]
         for k in range(1, len(rows)):
             indented = rows[k][0].x0 - left >= c.indent * lh and rows[k - 1][0].x0 - left < c.indent * lh / 2
+            short = right - rows[k - 1][-1].x1 > c.short_end * lh
             ratio = max(heights[k], heights[k - 1]) / max(min(heights[k], heights[k - 1]), 1e-6)
-            if gaps[k - 1] > usual + c.para_gap * lh or indented or ratio > c.heading_ratio:
+            if gaps[k - 1] > usual + c.para_gap * lh or indented or short or ratio > c.heading_ratio:
                 blocks.append([])
             blocks[-1].append(rows[k])
         return blocks
