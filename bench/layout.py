@@ -12,7 +12,11 @@ Modes, per set:
   block starts here" between lines consecutive in the reference, where the labels number paragraphs
   or blocks), kinds (share of lines whose block kind matches the label's, where labels have kinds),
   and the layout's milliseconds per page.
-- ``gt-read``: the same boxes cropped and recognised (the reading that the order puts together).
+- ``det-boxes``: the layout stage on the detector's lines (cached in ``bench/out/det_cache``), each
+  detected line carrying the text of the label line it matches (IoU >= 0.5; unmatched ones none),
+  scored against the matched label lines in label order: order errors on the detector's geometry,
+  without detection misses or recognition errors.
+- ``gt-read``: the ground-truth boxes cropped and recognised (the reading the order puts together).
 - ``detected``: the whole pipeline (``Reader.read``), as ``shizi eval`` scores it.
 
 Synthetic sets are written by ``bench/make_synth.py`` (``--synth`` uses ``bench/out/val_doc`` and
@@ -30,8 +34,8 @@ import cv2
 import numpy as np
 
 from shizi import metrics as M
-from shizi.evaluate import load_labels, page_reference, ref_polygon
 from shizi.config import LayoutConfig
+from shizi.evaluate import load_labels, page_reference, ref_polygon
 from shizi.layout import Layout, as_blocks
 
 HERE = Path(__file__).resolve().parent
@@ -49,29 +53,55 @@ def _ref_blocks(lines: list[dict]) -> list | None:
     return None
 
 
-def gt_scores(labels: list[dict], layout) -> dict:
+def detected_polygons(folder: Path, labels: list[dict]) -> dict[str, list]:
+    """The default detector's lines for every page, cached by set name."""
+    cache = HERE / "out" / "det_cache" / f"{folder.name}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    from shizi.detection import load_detector
+
+    det = load_detector(None)
+    out = {}
+    for lab in labels:
+        img = cv2.cvtColor(cv2.imread(lab["path"], cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+        out[lab["image"]] = [np.asarray(p).tolist() for p in det.detect(img).polygons]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(out))
+    return out
+
+
+def gt_scores(labels: list[dict], layout, detected: dict[str, list] | None = None) -> dict:
+    """The layout's order on the label boxes, or with ``detected`` on the detector's lines carrying the
+    texts of the label lines they match."""
     pairs, exact, ms = [], 0, []
     tp = fp = fn = 0
     kinds_ok = kinds_n = 0
     for lab in labels:
-        lines = [x for x in lab["lines"] if not x.get("ignore")]
-        polys = [np.asarray(ref_polygon(x), np.float64).reshape(-1, 2) for x in lines]
+        ref_lines = [x for x in lab["lines"] if not x.get("ignore")]
+        polys = [np.asarray(ref_polygon(x), np.float64).reshape(-1, 2) for x in ref_lines]
+        lines = ref_lines
+        if detected is not None:
+            found = [np.asarray(p, np.float64).reshape(-1, 2) for p in detected[lab["image"]]]
+            match = {i: j for i, j, _ in M.match_polygons([p.tolist() for p in found], [p.tolist() for p in polys])}
+            lines = [{"text": ref_lines[match[i]]["text"] if i in match else ""} for i in range(len(found))]
+            ref_lines = [ref_lines[j] for j in sorted(match.values())]  # what was found, in label order
+            polys = found
         t0 = time.perf_counter()
         blocks = as_blocks(layout.arrange(polys), polys)
         ms.append(1000 * (time.perf_counter() - t0))
         order = [i for b in blocks for i in b.lines]
-        exact += order == list(range(len(lines)))
-        pairs.append((M.page_text([lines[i] for i in order]), M.page_text(lines)))
+        exact += order == list(range(len(lines))) and detected is None
+        pairs.append((M.page_text([lines[i] for i in order]), M.page_text(ref_lines)))
         block_of = {i: k for k, b in enumerate(blocks) for i in b.lines}
         kind_of = {i: b.kind for b in blocks for i in b.lines}
-        ref = _ref_blocks(lines)
+        ref = _ref_blocks(lines) if detected is None else None
         if ref:
             for i in range(len(lines) - 1):
                 r, p = ref[i] != ref[i + 1], block_of.get(i) != block_of.get(i + 1)
                 tp += r and p
                 fp += p and not r
                 fn += r and not p
-        for i, x in enumerate(lines):
+        for i, x in enumerate(lines if detected is None else []):
             if "kind" in x:
                 kinds_n += 1
                 kinds_ok += KIND_OF_LABEL.get(x["kind"], x["kind"]) == kind_of.get(i)
@@ -112,7 +142,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--set", action="append", type=Path, help="a labels folder (repeatable)")
     ap.add_argument("--synth", action="store_true", help="the synthetic validation sets")
-    ap.add_argument("--modes", default="gt,gt-read,detected")
+    ap.add_argument("--modes", default="gt,det-boxes,gt-read,detected")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
                     help="a LayoutConfig setting for this run (repeatable), e.g. min_gutter=0.6")
@@ -132,6 +162,8 @@ def main() -> None:
         row = {}
         if "gt" in modes:
             row["gt"] = gt_scores(labels, layout)
+        if "det-boxes" in modes:
+            row["det-boxes"] = gt_scores(labels, layout, detected_polygons(folder, labels))
         if "gt-read" in modes:
             row["gt-read"] = gt_read_scores(labels, reader)
         if "detected" in modes:

@@ -277,7 +277,7 @@ class LayoutConfig(StageConfig):
     Chosen on synthetic pages (``bench/layout.py --synth``)."""
 
     #: a blank channel at least this wide, down a run of rows with text on both sides, parts columns
-    min_gutter: float = 0.6
+    min_gutter: float = 0.3
     #: ... unless the lines beside the channel share their rows and some column's median line is under
     #: this share of its widest (text fills its column, table cells do not): a table, read by rows
     column_fill: float = 0.7
