@@ -82,7 +82,8 @@ def gt_scores(labels: list[dict], layout, detected: dict[str, list] | None = Non
         lines = ref_lines
         if detected is not None:
             found = [np.asarray(p, np.float64).reshape(-1, 2) for p in detected[lab["image"]]]
-            match = {i: j for i, j, _ in M.match_polygons([p.tolist() for p in found], [p.tolist() for p in polys])}
+            pairs_ = M.match_polygons([p.tolist() for p in found], [p.tolist() for p in polys])
+            match = {i: j for i, j, _ in pairs_}
             lines = [{"text": ref_lines[match[i]]["text"] if i in match else ""} for i in range(len(found))]
             ref_lines = [ref_lines[j] for j in sorted(match.values())]  # what was found, in label order
             polys = found

@@ -83,6 +83,11 @@ def test_text_json_hocr():
     ns = {"h": "http://www.w3.org/1999/xhtml"}
     lines = root.findall(".//h:span[@class='ocr_line']", ns)
     assert len(lines) == 5 and "bbox 40 100 440 140" in lines[1].get("title")
+    areas = root.findall(".//h:div[@class='ocr_carea']", ns)
+    assert len(areas) == 3
+    doc.pages[0].blocks[-1].kind = "page_number"  # a page number is hOCR's ocr_pageno
+    root = ElementTree.fromstring(to_hocr(doc).split("\n", 2)[2])
+    assert len(root.findall(".//h:div[@class='ocr_pageno']", ns)) == 1
 
 
 # ----------------------------------------------------------------------------- CLI

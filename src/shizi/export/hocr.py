@@ -1,10 +1,15 @@
-"""hOCR output (ocr_page / ocr_carea / ocr_line / ocrx_word with bbox and x_wconf)."""
+"""hOCR output (ocr_page / ocr_carea, ocr_header, ocr_footer, ocr_pageno or ocr_table per block /
+ocr_par / ocr_line / ocrx_word with bbox and x_wconf), in reading order."""
 
 from __future__ import annotations
 
 from html import escape
 
 from ..document import Document
+
+#: block kinds (shizi.layout) that hOCR has an element for; other blocks are ``ocr_carea``
+_BLOCK_CLASS = {"header": "ocr_header", "footer": "ocr_footer", "page_number": "ocr_pageno",
+                "table": "ocr_table"}
 
 
 def _bbox(poly) -> str:
@@ -25,7 +30,8 @@ def to_hocr(doc: Document, title: str = "shizi") -> str:
         f"<title>{escape(title)}</title>",
         '<meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>',
         '<meta name="ocr-system" content="shizi"/>',
-        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_par ocr_line ocrx_word"/>',
+        '<meta name="ocr-capabilities" content="ocr_page ocr_carea ocr_header ocr_footer ocr_pageno '
+        'ocr_table ocr_par ocr_line ocrx_word"/>',
         "</head>",
         "<body>",
     ]
@@ -37,9 +43,8 @@ def to_hocr(doc: Document, title: str = "shizi") -> str:
             + (f"; textangle {p.rotation}" if p.rotation else "") + "'>"
         )
         for bi, b in enumerate(p.blocks):
-            out.append(
-                f"<div class='ocr_carea' id='block_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>"
-            )
+            cls = _BLOCK_CLASS.get(b.kind, "ocr_carea")
+            out.append(f"<div class='{cls}' id='block_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>")
             out.append(f"<p class='ocr_par' id='par_{p.index + 1}_{bi + 1}' title='{_bbox(b.polygon)}'>")
             for li, ln in enumerate(b.lines):
                 lid = f"line_{p.index + 1}_{bi + 1}_{li + 1}"
