@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cv2
 
-from shizi.synth.pages import KIND_WEIGHTS, render_page
+from shizi.synth.pages import KIND_WEIGHTS, VERTICAL_QUOTES, render_page
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,8 +41,12 @@ def main() -> None:
             for q, t, b, k in zip(page.quads, page.texts, page.blocks, page.block_kinds, strict=True):
                 poly = [[round(float(x), 1), round(float(y), 1)] for x, y in q]
                 xs, ys = [p[0] for p in poly], [p[1] for p in poly]
-                lines.append({"text": t, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)],
-                              "block": b, "kind": k})
+                line = {"text": t, "poly": poly, "box": [min(xs), min(ys), max(xs), max(ys)],
+                        "block": b, "kind": k}
+                drawn = "".join(VERTICAL_QUOTES.get(c, c) for c in t)
+                if page.kind == "vertical" and drawn != t:  # as ../shared/eval/vertical_zh labels them
+                    line["text_vertical_forms"] = drawn
+                lines.append(line)
             h, w = page.image.shape[:2]
             item = {"image": name, "width": w, "height": h, "kind": page.kind, "lines": lines}
             f.write(json.dumps(item, ensure_ascii=False) + "\n")

@@ -76,6 +76,28 @@ def test_render_page_deterministic_and_in_bounds():
     assert scene.image.ndim == 3 and scene.image.dtype == np.uint8
 
 
+def test_vertical_setting_turns_brackets_and_latin():
+    from shizi.synth.fonts import FontPair, all_faces, upright_latin_faces
+    from shizi.synth.pages import _Canvas
+
+    face = next(f for f in all_faces() if f.cjk)
+    latin = upright_latin_faces()
+    fonts = FontPair(face, latin[0] if latin else None, 30)
+
+    def ink_of(text):
+        cv = _Canvas(80, 600, (255, 255, 255))
+        bottom = cv.vtext(20, 10, text, fonts, (0, 0, 0), 36)
+        ink = np.asarray(cv.img.convert("L")) < 128
+        return ink, bottom, cv.quads[0]
+
+    ink, bottom, quad = ink_of("（")
+    ys, xs = np.nonzero(ink)
+    assert np.ptp(xs) > 1.5 * np.ptp(ys)  # （ set as ︵: wide and flat
+    ink, bottom, quad = ink_of("中 word 文")
+    assert bottom - 10 > 2 * 36 + fonts.font_of("w").getlength(" word ") - 2  # the run laid along the column
+    assert quad[2, 1] == pytest.approx(bottom) and (np.nonzero(ink)[0].max() < bottom + 2)
+
+
 def test_db_targets_shrink_inside_quad():
     from shizi.train.det_data import db_targets
 

@@ -175,3 +175,8 @@ def test_merge_takes_each_cell_from_the_surer_reading():
     assert all(a < b for a, b in r.char_rows) and r.char_rows[0][0] < r.char_rows[2][0]
     blank = prepare(np.full((200, 30, 3), 255, np.uint8))
     assert blank.cells == [] and merge(blank, None, turned).text == "xAy"
+    # Han read in the turned column was read lying on its side: the stacked cell stands, however unsure
+    turned_han = RecognitionResult("x口y", 0.6, [0.2, 0.95, 0.2], rows, [(r - 5, r + 5) for r in rows])
+    assert merge(col, stacked, turned_han).text == "中文字"
+    turned_bracket = RecognitionResult("x（y", 0.6, [0.2, 0.95, 0.2], rows, [(r - 5, r + 5) for r in rows])
+    assert merge(col, stacked, turned_bracket).text == "中（字"  # brackets are set turned

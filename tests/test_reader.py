@@ -196,6 +196,11 @@ def test_layout_single_column_blocks_and_rows():
 def test_order_quad():
     q = order_quad(np.array([[10, 10], [0, 10], [0, 0], [10, 0]]))
     assert q.tolist() == [[0, 0], [10, 0], [10, 10], [0, 10]]
+    # a thin column leaning 3 degrees: its top corners stay its top (sorting by x paired them wrongly)
+    col = np.array([[929.4, 734.2], [961.5, 130.2], [948.4, 734.5], [980.8, 130.2]])
+    assert np.allclose(order_quad(col), [[961.5, 130.2], [980.8, 130.2], [948.4, 734.5], [929.4, 734.2]])
+    assert order_quad(np.array([[0, 64], [6, 72], [82, 8], [76, 0]])).tolist() == [[0, 64], [76, 0], [82, 8],
+                                                                                  [6, 72]]
 
 
 # ----------------------------------------------------------------------------- registry

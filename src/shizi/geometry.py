@@ -20,13 +20,13 @@ ELONGATED = 1.5
 
 
 def order_quad(pts: np.ndarray) -> np.ndarray:
-    """Order 4 points clockwise starting at top-left."""
+    """Order 4 points clockwise (on screen) starting at the top-left one, the corner with the least
+    x + y. Sorting by angle around the centre keeps a thin, slightly tilted column's corners apart,
+    where sorting by x pairs its top corners with its bottom ones."""
     pts = np.asarray(pts, dtype=np.float32).reshape(4, 2)
-    idx = np.argsort(pts[:, 0], kind="stable")
-    left, right = pts[idx[:2]], pts[idx[2:]]
-    tl, bl = left[np.argsort(left[:, 1], kind="stable")]
-    tr, br = right[np.argsort(right[:, 1], kind="stable")]
-    return np.array([tl, tr, br, bl], dtype=np.float32)
+    c = pts.mean(axis=0)
+    pts = pts[np.argsort(np.arctan2(pts[:, 1] - c[1], pts[:, 0] - c[0]), kind="stable")]
+    return np.roll(pts, -int(np.argmin(pts.sum(axis=1))), axis=0)
 
 
 def quad_of(polygon: np.ndarray) -> np.ndarray:

@@ -160,9 +160,20 @@ class ColumnReading:
     char_rows: list[tuple[float, float]]
 
 
+def _upright(ch: str) -> bool:
+    """Characters vertical setting keeps upright: Han, kana, hangul and full-width letters and digits (not
+    brackets, dashes or colons, which it turns). A reading of the turned column that has one in a cell
+    read it lying on its side."""
+    o = ord(ch)
+    return (0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x4DBF or 0x4E00 <= o <= 0x9FFF or 0xAC00 <= o <= 0xD7AF
+            or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F or ch.isalnum() and 0xFF10 <= o <= 0xFF5A)
+
+
 def merge(column: Column, stacked: RecognitionResult | None, turned: RecognitionResult) -> ColumnReading:
     """Each cell's characters from whichever reading is surer there (mean character confidence; the
-    stacked one on a tie); ``stacked`` None (no cells found) keeps the turned reading whole."""
+    stacked one on a tie), the turned one only where it reads no upright character (:func:`_upright`:
+    what it reads there as Han it reads sideways); ``stacked`` None (no cells found) keeps the turned
+    reading whole."""
     t_spans = list(turned.char_spans or [(x - 1, x + 1) for x in turned.char_x])[: len(turned.text)]
     if stacked is None or not column.cells:
         confs = list(turned.char_confidences[: len(turned.text)])
@@ -186,7 +197,7 @@ def merge(column: Column, stacked: RecognitionResult | None, turned: Recognition
         s, t = by_stack[k], by_turn[k]
         cs = float(np.mean([c for _, c in s])) if s else 0.0
         ct = float(np.mean([c for _, c, _ in t])) if t else 0.0
-        if ct > cs:
+        if ct > cs and not any(_upright(ch) for ch, _, _ in t):
             for ch, cf, span in t:
                 text.append(ch)
                 confs.append(cf)

@@ -93,16 +93,64 @@ class _Canvas:
                         text.strip())
         return cx
 
-    def vtext(self, x: float, top: float, text: str, fonts: FontPair, fill, step: float) -> float:
-        """Vertical Chinese: one glyph under the other, each in an em square ``step`` high."""
-        f = fonts.fc
+    def vtext(self, x: float, top: float, text: str, fonts: FontPair, fill, step: float,
+              marks_top_right: bool = False) -> float:
+        """Vertical Chinese as ``writing-mode: vertical-rl`` sets it: one glyph under the other, each in
+        an em square ``step`` high, upright; brackets, dashes, colons and Latin runs turned a quarter
+        turn clockwise, quotation marks drawn as the turned corner brackets CJK fonts use for them;
+        ，。、 where horizontal text has them (zh-Hans fonts) or at the square's top right."""
         y = top
-        for ch in text:
-            self.draw.text((x + fonts.size / 2, y + step / 2), ch, font=f, fill=fill, anchor="mm")
+        for run in _vertical_runs(text):
+            if run[0].isascii():  # a Latin run, sideways, as long as it is wide
+                f = fonts.font_of(run[0])
+                length = f.getlength(run)
+                self._turned(run, f, x + fonts.size / 2, y + length / 2, fill)
+                y += length
+                continue
+            ch = VERTICAL_QUOTES.get(run, run)
+            cx, cy = x + fonts.size / 2, y + step / 2
+            if ch in TURNED_IN_VERTICAL:
+                self._turned(ch, fonts.fc, cx, cy, fill)
+            else:
+                if ch in MARKS and marks_top_right:
+                    cx, cy = cx + 0.55 * fonts.size, cy - 0.55 * step
+                self.draw.text((cx, cy), ch, font=fonts.fc, fill=fill, anchor="mm")
             y += step
         x1 = x + fonts.size
         self._label(np.array([[x, top], [x1, top], [x1, y], [x, y]], np.float32), text)
         return y
+
+    def _turned(self, text: str, font, cx: float, cy: float, fill) -> None:
+        """``text`` turned a quarter turn clockwise, centred at (cx, cy)."""
+        w = int(np.ceil(font.getlength(text))) + 4
+        a, d = font.getmetrics()
+        layer = Image.new("L", (w, a + d + 4), 0)
+        ImageDraw.Draw(layer).text((w / 2, (a + d + 4) / 2), text, font=font, fill=255, anchor="mm")
+        layer = layer.transpose(Image.Transpose.ROTATE_270)
+        if len(text) == 1 and layer.getbbox():  # a mark's ink centred in its square, as vertical forms are
+            layer = layer.crop(layer.getbbox())
+        self.img.paste(Image.new("RGB", layer.size, fill), (int(round(cx - layer.width / 2)),
+                                                            int(round(cy - layer.height / 2))), layer)
+
+
+#: what vertical-rl setting turns a quarter turn clockwise (full-width brackets, dashes, the ellipsis,
+#: colons); Latin runs it turns too (``text-orientation: mixed``)
+TURNED_IN_VERTICAL = frozenset("（）《》〈〉【】「」『』〔〕［］｛｝〖〗—…～－：；＜＞")
+#: quotation marks as CJK fonts draw them in vertical text (the labels keep the quotation marks;
+#: ``text_vertical_forms`` the drawn forms, as the evaluation sets do)
+VERTICAL_QUOTES = {"“": "『", "”": "』", "‘": "「", "’": "」"}
+MARKS = frozenset("，。、．")
+
+
+def _vertical_runs(text: str) -> list[str]:
+    """``text`` as single characters, and maximal Latin runs (spaces inside them included)."""
+    out: list[str] = []
+    for ch in text:
+        if ch.isascii() and out and out[-1][0].isascii() and (ch != " " or out[-1][-1] != " "):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
 
 
 def _faces(rng: random.Random) -> tuple[Face, Face | None]:
@@ -267,15 +315,31 @@ def _vertical(rng: random.Random, s: TextSampler) -> _Canvas:
             top += title.height + pitch
     rows = int((H - my - top) // step)
     x = W - mx - fonts.size
+    marks_top_right = rng.random() < 0.4
+    latin = rng.random() < 0.3  # a page with Latin words, set sideways
     while x > mx and rows >= 2:
         text = "".join(c for c in fonts.clean(s.zh_sentence(rng.randint(rows // 2, rows)))
                        if c != " " and not c.isascii())[:rows]
+        if text and latin and rng.random() < 0.4:
+            k = rng.randint(0, len(text))
+            text = text[:k] + " " + fonts.clean(s.en_word()).strip() + " " + text[k:]
+        start = top + (step * rng.randint(1, 2) if rng.random() < 0.2 else 0)  # a paragraph's indent
+        text = _fit_column(text, fonts, step, H - my - start).strip()
         if text:
-            start = top + (step * rng.randint(1, 2) if rng.random() < 0.2 else 0)  # a paragraph's indent
             cv.block("paragraph")
-            cv.vtext(x, start, text[: int((H - my - start) // step)], fonts, ink, step)
+            cv.vtext(x, start, text, fonts, ink, step, marks_top_right)
         x -= pitch * (rng.uniform(1.5, 2.5) if rng.random() < 0.1 else 1.0)  # sometimes a blank column
     return cv
+
+
+def _fit_column(text: str, fonts: FontPair, step: float, room: float) -> str:
+    """The longest start of ``text`` that fits ``room`` pixels down a column (:meth:`_Canvas.vtext`)."""
+    used = 0.0
+    for k, run in enumerate(_vertical_runs(text)):
+        used += fonts.font_of(run[0]).getlength(run) if run[0].isascii() else step
+        if used > room:
+            return "".join(_vertical_runs(text)[:k])
+    return text
 
 
 def _heading(cv, rng, s, face, latin, line_h, x0, y, colw, ink, y_bot) -> float:
