@@ -2,12 +2,14 @@
 
     .venv/bin/python bench/make_synth.py                        # bench/out/synth_doc: 60 doc pages
     .venv/bin/python bench/make_synth.py OUT --pages 100 --kind scene --seed 9002
+    .venv/bin/python bench/make_synth.py OUT --lines --kind any --pages 60 --seed 9101   # line crops
 
 Pages come from :func:`shizi.synth.pages.render_page` on stream ``--seed`` (9001 by default; training
 streams use other seeds), each line with its exact quad as ``poly`` and ``box``, its ``block``
 (numbered in reading order) and the block's ``kind``; lines are listed in reading order. Score them with
 ``shizi eval OUT/labels.jsonl`` or ``bench/page_errors.py OUT/labels.jsonl``. Needs the ``train``
-extra (the renderer).
+extra (the renderer). With ``--lines`` the pages' lines are written as the recognizer is trained on
+them (``shizi.train.rec_data.PageLines``), a line set for ``shizi eval`` / ``bench/rec_errors.py``.
 """
 
 from __future__ import annotations
@@ -28,13 +30,20 @@ def main() -> None:
     ap.add_argument("out", nargs="?", type=Path)
     ap.add_argument("--pages", type=int, default=60)
     ap.add_argument("--seed", type=int, default=9001)
-    ap.add_argument("--kind", choices=sorted(KIND_WEIGHTS), default="doc")
+    ap.add_argument("--kind", choices=sorted(KIND_WEIGHTS) + ["any"], default="doc",
+                    help="page kind; any: drawn as in training")
+    ap.add_argument("--lines", action="store_true",
+                    help="write the pages' lines as the recognizer is trained on them (PageLines) instead")
     args = ap.parse_args()
     out = args.out or HERE / "out" / f"synth_{args.kind}"
     out.mkdir(parents=True, exist_ok=True)
+    kind = None if args.kind == "any" else args.kind
+    if args.lines:
+        write_lines(out, args.seed, args.pages, kind)
+        return
     with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
         for i in range(args.pages):
-            page = render_page(args.seed, i, args.kind)
+            page = render_page(args.seed, i, kind)
             name = f"p{i:03d}.png"  # lossless: the renderer already degrades pages (JPEG among others)
             cv2.imwrite(str(out / name), cv2.cvtColor(page.image, cv2.COLOR_RGB2BGR))
             lines = []
@@ -51,6 +60,25 @@ def main() -> None:
             item = {"image": name, "width": w, "height": h, "kind": page.kind, "lines": lines}
             f.write(json.dumps(item, ensure_ascii=False) + "\n")
     print(f"{args.pages} {args.kind} pages of stream {args.seed} in {out}")
+
+
+def write_lines(out: Path, seed: int, pages: int, kind: str | None) -> None:
+    """The lines of ``pages`` pages as :class:`shizi.train.rec_data.PageLines` cuts them (a vertical
+    column as its cells side by side), grey PNGs with ``labels.jsonl`` as in ../shared/eval/lines_zh."""
+    from shizi.train.rec_data import PageLines
+
+    source = PageLines(seed, kind=kind)
+    n = 0
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
+        for i in range(pages):
+            page_kind, lines = source.page_lines(i)
+            for crop, text in lines:
+                name = f"l{n:05d}.png"
+                cv2.imwrite(str(out / name), crop)
+                item = {"image": name, "text": text, "page": i, "variant": page_kind}
+                f.write(json.dumps(item, ensure_ascii=False) + "\n")
+                n += 1
+    print(f"{n} lines of {pages} pages ({kind or 'any kind'}) of stream {seed} in {out}")
 
 
 if __name__ == "__main__":

@@ -46,6 +46,52 @@ def test_synthetic_lines_are_deterministic_and_in_charset():
         assert text and set(text) <= cs
 
 
+def test_page_lines_are_whole_legible_lines_cut_as_the_runtime_cuts_them():
+    from shizi.train.rec_data import PageLines, sharpness
+
+    ds = PageLines(seed=4, per_page=6)
+    a, b = ds[3], PageLines(seed=4, per_page=6)[3]
+    assert a[1] == b[1] and np.array_equal(a[0], b[0])
+    for i in range(12):
+        img, text = ds[i]
+        assert img.shape[0] == 32 and img.dtype == np.uint8 and 0 < len(text) <= 32
+    lines = [x for i in range(4) for x in ds.page_lines(i)[1]]
+    assert lines and all(sharpness(crop) >= 2.5 and min(crop.shape) >= 8 for crop, _ in lines)
+    from shizi.geometry import VERTICAL, line_direction
+    from shizi.synth.pages import render_page
+
+    page, rng = render_page(4, 0, "vertical"), random.Random(0)
+    columns = [(q, t) for q, t in zip(page.quads, page.texts, strict=True) if line_direction(q) == VERTICAL]
+    cut = [(ds._crop(page.image, q, t, rng), t) for q, t in columns]
+    # a column comes as its cells side by side, about a glyph wide each; Latin runs lie turned: left out
+    assert sum(c is not None for c, _ in cut) > 3
+    for crop, text in cut:
+        if any(c.isascii() for c in text):
+            assert crop is None
+        elif crop is not None:
+            assert 0.5 < crop.shape[1] / (crop.shape[0] * len(text)) < 3, (crop.shape, text)
+
+
+def test_sharpness_tells_blurred_past_reading_from_legible():
+    import cv2
+
+    from shizi.synth.fonts import faces_covering
+    from shizi.synth.lines import draw_text
+    from shizi.train.rec_data import sharpness
+
+    img, (x0, y0, x1, y1) = draw_text("模糊的照片里的文字", faces_covering("模糊的照片")[0], 24, 30, 220)
+    crop = img[y0 - 4 : y1 + 4, x0 - 4 : x1 + 4]
+    assert sharpness(crop) > 2.8
+    assert sharpness(cv2.GaussianBlur(crop, (0, 0), 2.5)) < 2.5
+
+
+def test_page_line_batches_keep_their_share_in_order():
+    from shizi.train.rec import WithPageLines
+
+    mixed = WithPageLines([f"s{i}" for i in range(12)], [f"p{i}" for i in range(12)], 2, 4)
+    assert [mixed[i] for i in range(8)] == ["p0", "p1", "s2", "s3", "p2", "p3", "s6", "s7"]
+
+
 def test_font_summary_counts_the_faces_found():
     from shizi.synth.fonts import all_faces, font_summary
 
@@ -155,7 +201,7 @@ def _user_crops(tmp_path, n=12):
     return tmp_path / "labels.tsv"
 
 
-def _args(tmp_path, out, labels, steps, resume=False):
+def _args(tmp_path, out, labels, steps, resume=False, until=None):
     import argparse
 
     from shizi.train.rec import add_args
@@ -166,7 +212,7 @@ def _args(tmp_path, out, labels, steps, resume=False):
         "--arch", "crnn_lite", "--out", str(out), "--steps", str(steps), "--batch", "4", "--workers", "0",
         "--threads", "1", "--data", str(labels), "--synth-ratio", "0", "--val-size", "0",
         "--ckpt-every", "2", "--bucket", "2", "--val-every", "1000", "--warmup", "2", "--lr", "3e-3",
-        *(["--resume"] if resume else []),
+        *(["--resume"] if resume else []), *(["--until", str(until)] if until else []),
     ])
 
 
@@ -177,8 +223,8 @@ def test_training_resumes_exactly_and_exports_matching_onnx(tmp_path):
     labels = _user_crops(tmp_path)
     # uninterrupted: 4 steps
     train(_args(tmp_path, tmp_path / "a", labels, 4))
-    # interrupted after 2 steps, then resumed to 4
-    train(_args(tmp_path, tmp_path / "b", labels, 2))
+    # interrupted after 2 steps (the schedule spanning 4), then resumed to 4
+    train(_args(tmp_path, tmp_path / "b", labels, 4, until=2))
     wb2 = load_weights(tmp_path / "b" / "weights.pt")
     assert wb2["step"] == 2
     train(_args(tmp_path, tmp_path / "b", labels, 4, resume=True))

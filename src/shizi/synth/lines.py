@@ -109,11 +109,18 @@ def render_line(sampler: TextSampler, rng: random.Random, height: int = 32,
         crop = degrade.small_print(crop, rng, lh)
     else:
         crop = degrade.scan_and_photo(crop, rng)
-    if rng.random() < 0.7:  # most crops as the runtime trims them (shizi.recognition.crops.ink_rows)
+    return to_input(crop, rng, height, aspect), text
+
+
+def to_input(crop: np.ndarray, rng: random.Random, height: int = 32,
+             aspect: tuple[float, float] = (0.9, 1.1)) -> np.ndarray:
+    """A grey line crop as the recognizer is trained on it: most of the time trimmed to its ink band as
+    the runtime trims it (:func:`shizi.recognition.crops.ink_rows`), resized to ``height`` with its
+    width stretched by a factor drawn from ``aspect``."""
+    if rng.random() < 0.7:
         top, bot = ink_rows(crop, rng.uniform(0.1, 0.3))
         crop = crop[top:bot]
     ch, cw = crop.shape
     new_w = max(8, int(round(cw * height / ch * rng.uniform(*aspect))))
     interp = cv2.INTER_AREA if ch > height else cv2.INTER_LINEAR
-    crop = cv2.resize(crop, (new_w, height), interpolation=interp)
-    return crop, text
+    return cv2.resize(crop, (new_w, height), interpolation=interp)

@@ -334,11 +334,12 @@ def _vertical(rng: random.Random, s: TextSampler) -> _Canvas:
 
 def _fit_column(text: str, fonts: FontPair, step: float, room: float) -> str:
     """The longest start of ``text`` that fits ``room`` pixels down a column (:meth:`_Canvas.vtext`)."""
+    runs = _vertical_runs(text)
     used = 0.0
-    for k, run in enumerate(_vertical_runs(text)):
+    for k, run in enumerate(runs):
         used += fonts.font_of(run[0]).getlength(run) if run[0].isascii() else step
         if used > room:
-            return "".join(_vertical_runs(text)[:k])
+            return "".join(runs[:k])
     return text
 
 

@@ -16,7 +16,7 @@ from shizi.synth.corpus import corpus_summary
 from shizi.synth.fonts import font_summary
 from shizi.train import checkpoint
 from shizi.train.nets.recognition import build
-from shizi.train.rec_data import Encoder, LabeledLines, SynthLines, collate
+from shizi.train.rec_data import Encoder, LabeledLines, PageLines, SynthLines, collate
 
 
 class Mixed(Dataset):
@@ -33,6 +33,21 @@ class Mixed(Dataset):
         if r.random() < self.ratio:
             return self.synth[i]
         return self.user[r.randrange(len(self.user))]
+
+
+class WithPageLines(Dataset):
+    """``synth`` with the first ``per_batch`` samples of every ``batch`` taken from ``pages`` instead
+    (consecutive page-line samples, so each rendered page serves several)."""
+
+    def __init__(self, synth: Dataset, pages: Dataset, per_batch: int, batch: int):
+        self.synth, self.pages, self.per_batch, self.batch = synth, pages, per_batch, batch
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def __getitem__(self, i: int):
+        b, k = divmod(i, self.batch)
+        return self.pages[b * self.per_batch + k] if k < self.per_batch else self.synth[i]
 
 
 def cer_of(pairs: list[tuple[str, str]]) -> float:
@@ -55,8 +70,12 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-chars", type=int, default=24)
     p.add_argument("--aspect", type=float, nargs=2, default=[0.9, 1.1], metavar=("LO", "HI"),
                    help="range of the random width stretch of synthetic lines")
+    p.add_argument("--page-lines", type=float, default=0.0, metavar="SHARE",
+                   help="share of each batch cut from synthetic pages (photos, signs, receipts, vertical "
+                        "columns; shizi.train.rec_data.PageLines) instead of rendered as single lines")
     p.add_argument("--bucket", type=int, default=4,
                    help="draw this many batches at once and group them by width (less padding)")
+    p.add_argument("--until", type=int, help="stop after this step (the schedule still spans --steps)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
     p.add_argument("--init", type=Path,
                    help="start from these weights (fine-tuning): a model folder such as "
@@ -173,6 +192,9 @@ def train(args) -> Path:
     print(font_summary(), flush=True)
     print(corpus_summary(), flush=True)
     data: Dataset = synth
+    if args.page_lines > 0:
+        pages = PageLines(args.seed, max_chars=max(args.max_chars, 32), aspect=args.aspect)
+        data = synth = WithPageLines(synth, pages, round(args.page_lines * args.batch), args.batch)
     if args.data:
         user = LabeledLines(args.data, augment=True, seed=args.seed)
         data = Mixed(user, synth, args.synth_ratio, args.seed)
@@ -180,7 +202,7 @@ def train(args) -> Path:
         raise ValueError(f"--bucket {args.bucket} must divide --ckpt-every and the resumed step ({step})")
     start = step * args.batch
     loader = DataLoader(data, batch_size=args.batch * args.bucket,
-                        sampler=range(start, args.steps * args.batch),
+                        sampler=range(start, min(args.until or args.steps, args.steps) * args.batch),
                         num_workers=args.workers, collate_fn=list,
                         persistent_workers=args.workers > 0, prefetch_factor=2 if args.workers else None)
     val_set = [SynthLines(args.seed + 10_000, max_chars=args.max_chars)[i] for i in range(args.val_size)]
@@ -206,13 +228,13 @@ def train(args) -> Path:
         sched.step()
         step += 1
         losses.append(loss.item())
-        if step % args.ckpt_every == 0 or step == args.steps:
+        if step % args.ckpt_every == 0 or step in (args.steps, args.until):
             checkpoint.save(args.out, model, meta, opt, sched, step)
         if step % 50 == 0:
             rate = (step * args.batch - seen0) / (time.time() - t0)
             print(f"step {step} loss {np.mean(losses[-50:]):.3f} lr {sched.get_last_lr()[0]:.2e} "
                   f"{rate:.1f} samples/s", flush=True)
-        if step % args.val_every == 0 or step == args.steps:
+        if step % args.val_every == 0 or step in (args.steps, args.until):
             rec = {"step": step, "samples": step * args.batch, "loss": float(np.mean(losses[-200:])),
                    "time": time.time()}
             if val_set:

@@ -38,6 +38,99 @@ class SynthLines(Dataset):
         return render_line(self._sampler, rng, HEIGHT, self.max_chars, self.aspect)
 
 
+class PageLines(Dataset):
+    """Lines cut from synthetic pages (:func:`shizi.synth.pages.render_page`: photos of paper, signs,
+    receipts, screenshots, vertical pages ...; ``kind`` as there) the way the runtime cuts them: the
+    line's quad, its edges moved as a detector's would be, rectified by
+    :func:`shizi.recognition.crops.crop_line`; a vertical column as the cells side by side that the
+    runtime reads first. Lines the frame cuts off, columns with
+    Latin runs, lines under ``min_height`` pixels and lines blurred past reading (:func:`sharpness`) are left
+    out. Sample ``i`` is always the same:
+    ``per_page`` consecutive samples come from one page (rendered once per worker)."""
+
+    def __init__(self, seed: int, per_page: int = 24, max_chars: int = 32, min_height: int = 12,
+                 min_sharpness: float = 2.5, aspect: tuple[float, float] = (0.9, 1.1),
+                 kind: str | None = None):
+        self.seed, self.per_page, self.max_chars, self.kind = seed, per_page, max_chars, kind
+        self.min_height, self.min_sharpness, self.aspect = min_height, min_sharpness, tuple(aspect)
+        self._page: tuple[int, str, list[tuple[np.ndarray, str]]] | None = None
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def page_lines(self, index: int) -> tuple[str, list[tuple[np.ndarray, str]]]:
+        """Page ``index``'s kind and its usable lines as (grey crop, text), in a fixed shuffled order."""
+        if self._page is not None and self._page[0] == index:
+            return self._page[1:]
+        from shizi.synth.pages import render_page
+
+        page = render_page(self.seed, index, self.kind)
+        rng = random.Random(self.seed * 7_919 + index)
+        h, w = page.image.shape[:2]
+        out = []
+        for q, text in zip(page.quads, page.texts, strict=True):
+            # a line the frame cuts off (its quad clipped to the image) no longer shows all its text
+            whole = (q > 0.5).all() and (q[:, 0] < w - 1.5).all() and (q[:, 1] < h - 1.5).all()
+            if whole and text.strip() and len(text) <= self.max_chars:
+                crop = self._crop(page.image, q, text, rng)
+                if crop is not None:
+                    out.append((crop, text))
+        rng.shuffle(out)
+        self._page = (index, page.kind, out)
+        return page.kind, out
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, str]:
+        from shizi.synth.lines import to_input
+
+        rng = random.Random(self.seed * 1_000_003 + i)
+        index, k = divmod(i, self.per_page)
+        for attempt in range(50):
+            _, lines = self.page_lines(index + attempt * 1_000_000_007)
+            if lines:
+                crop, text = lines[k % len(lines)]
+                return to_input(crop, rng, HEIGHT, self.aspect), text
+        raise RuntimeError(f"no usable line on 50 synthetic pages from {index}")  # pragma: no cover
+
+    def _crop(self, image: np.ndarray, quad: np.ndarray, text: str, rng: random.Random) -> np.ndarray | None:
+        from shizi.geometry import VERTICAL, line_direction
+        from shizi.recognition.crops import crop_line
+
+        tl, tr, br, bl = np.asarray(quad, np.float32)
+        along, across = tr - tl, bl - tl
+        vertical = line_direction(quad) == VERTICAL
+        if vertical and any(c.isascii() for c in text):
+            return None  # Latin runs lie turned in a column: its cells are not its characters
+        thick = min(np.linalg.norm(along), np.linalg.norm(across))
+        if thick < self.min_height:
+            return None
+        u, v = along / max(np.linalg.norm(along), 1e-6), across / max(np.linalg.norm(across), 1e-6)
+        d = [rng.uniform(-0.08, 0.15) * thick for _ in range(4)]  # top, right, bottom, left
+        q = np.array([tl - d[0] * v - d[3] * u, tr - d[0] * v + d[1] * u,
+                      br + d[2] * v + d[1] * u, bl + d[2] * v - d[3] * u], np.float32)
+        lc = crop_line(image, q, vertical)
+        if vertical:
+            if lc.column is None or len(lc.column.cells) != len(text):
+                return None
+            img = lc.column.stacked
+        else:
+            img = lc.images[0]
+        if min(img.shape[:2]) < 4:
+            return None
+        grey = cv2.cvtColor(np.ascontiguousarray(img[:, :, :3]), cv2.COLOR_RGB2GRAY) if img.ndim == 3 else img
+        return grey if sharpness(grey) >= self.min_sharpness else None
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """How crisp a line crop is at the recognizer's height: the 95th percentile of the gradient over the
+    5-95 % grey range. Page photos blurred past reading score under about 2.5, legible lines over 2.8."""
+    h, w = grey.shape
+    g = cv2.resize(grey, (max(8, round(w * HEIGHT / h)), HEIGHT), interpolation=cv2.INTER_AREA)
+    g = g.astype(np.float32)
+    lo, hi = np.percentile(g, [5, 95])
+    grad = np.abs(cv2.Sobel(g, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1))
+    return float(np.percentile(grad, 95) / max(hi - lo, 1.0))
+
+
 def resize_to_height(img: np.ndarray, height: int = HEIGHT) -> np.ndarray:
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY if img.shape[2] == 3 else cv2.COLOR_RGBA2GRAY)
