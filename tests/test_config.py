@@ -41,8 +41,8 @@ def test_unknown_or_mistyped_settings_are_errors():
         DBConfig.from_model({"name": "x", "tresh": 0.3})
     with pytest.raises(ModelError, match="box_thresh"):
         DBConfig.from_model({"box_thresh": "high"})
-    with pytest.raises(ModelError, match="join_slivers"):
-        DBConfig.from_model({"join_slivers": 1})  # a number is not a flag
+    with pytest.raises(ModelError, match="reread_until_agree"):
+        RecConfig.from_model({"width_stride": 8, "reread_until_agree": 1})  # a number is not a flag
     with pytest.raises(ModelError, match="width_stride"):
         RecConfig.from_model({"height": 32})  # a network property with no default
     with pytest.raises(ValueError, match="join_boxes"):

@@ -180,7 +180,6 @@ def make_tiny_models(root: Path) -> tuple[Path, Path]:
             "unclip_ratio": 0.3,
             "min_size": 3,
             "merge_gap": 0.0,  # the DB paper's post-processing: no joining of kernel pieces
-            "join_slivers": False,
             "bridge_gap": 0.0,
             "join_boxes": "kernel",
             "metrics": {"note": "test model"},

@@ -141,8 +141,6 @@ class DBConfig(DetectorConfig):
     #: ... but a gap wider than this many line heights not across a gutter (a blank channel through
     #: the lines around it); larger than ``merge_gap`` = off
     gutter_gap: float = 0.3
-    #: a kernel piece under half as thick as a line's joins it when it lies wholly within its band
-    join_slivers: bool = True
     #: pieces further apart, up to this many line heights, join over faint marks (probability at least
     #: ``bridge_thresh``) but not over a gutter (the **bridge** rule); 0 = off
     bridge_gap: float = 8.0

@@ -16,8 +16,6 @@ a :class:`~shizi.config.DBConfig` setting and each measured on synthetic validat
 - **gutter** (``gutter_gap``): a gap wider than that many line heights does not join where a blank
   channel half a line height wide runs through the lines around it (two line heights either side):
   the gutter between columns, which can be narrower than a word gap is allowed to be.
-- **sliver** (``join_slivers``): a piece under half as thick joins when it lies wholly within the
-  other's band (a dip that left only part of the line's height above the threshold).
 - **bridge** (``bridge_gap``, ``bridge_thresh``): a longer gap joins when its longest stretch below
   ``bridge_thresh`` is no longer than a plain join could span, nor than half the gap, and no gutter
   runs through it (as above): a gap inside a paragraph has ink above or below it.
@@ -102,8 +100,7 @@ def group_pieces(cands: list[Candidate], prob: np.ndarray, config: DBConfig,
             h, h2 = gi.h, gj.h
             if abs(across) > 0.5 * max(h, h2):
                 continue
-            sliver = config.join_slivers and h2 < h and abs(across) + h2 / 2 <= h / 2
-            if min(h, h2) < 0.5 * max(h, h2) and not sliver:
+            if min(h, h2) < 0.5 * max(h, h2):
                 continue
             # a squarer piece measures its extent along the axis, not its own long side
             w2 = gj.w if gj.elongated else _extent(gj, ux, uy)
