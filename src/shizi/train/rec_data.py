@@ -43,10 +43,9 @@ class PageLines(Dataset):
     receipts, screenshots, vertical pages ...; ``kind`` as there) the way the runtime cuts them: the
     line's quad, its edges moved as a detector's would be, rectified by
     :func:`shizi.recognition.crops.crop_line`; a vertical column as the cells side by side that the
-    runtime reads first. Lines the frame cuts off, columns with
-    Latin runs, lines under ``min_height`` pixels and lines blurred past reading (:func:`sharpness`) are left
-    out. Sample ``i`` is always the same:
-    ``per_page`` consecutive samples come from one page (rendered once per worker)."""
+    runtime reads first. Lines the frame cuts off, columns with Latin runs, lines under ``min_height``
+    pixels and lines blurred past reading (:func:`sharpness`) are left out. Sample ``i`` is always the
+    same: ``per_page`` consecutive samples come from one page (rendered once per worker)."""
 
     def __init__(self, seed: int, per_page: int = 24, max_chars: int = 32, min_height: int = 12,
                  min_sharpness: float = 2.5, aspect: tuple[float, float] = (0.9, 1.1),
