@@ -60,9 +60,11 @@ def test_page_lines_are_whole_legible_lines_cut_as_the_runtime_cuts_them():
     from shizi.geometry import VERTICAL, line_direction
     from shizi.synth.pages import render_page
 
-    page, rng = render_page(4, 0, "vertical"), random.Random(0)
-    columns = [(q, t) for q, t in zip(page.quads, page.texts, strict=True) if line_direction(q) == VERTICAL]
-    cut = [(ds._crop(page.image, q, t, rng), t) for q, t in columns]
+    rng, cut = random.Random(0), []
+    for index in range(4):  # some pages are blurred past reading as a whole
+        page = render_page(4, index, "vertical")
+        cut += [(ds._crop(page.image, q, t, rng), t) for q, t in zip(page.quads, page.texts, strict=True)
+                if line_direction(q) == VERTICAL]
     # a column comes as its cells side by side, about a glyph wide each; Latin runs lie turned: left out
     assert sum(c is not None for c, _ in cut) > 3
     for crop, text in cut:
@@ -70,6 +72,24 @@ def test_page_lines_are_whole_legible_lines_cut_as_the_runtime_cuts_them():
             assert crop is None
         elif crop is not None:
             assert 0.5 < crop.shape[1] / (crop.shape[0] * len(text)) < 3, (crop.shape, text)
+
+
+def test_page_lines_leave_out_lines_the_frame_cuts_off(monkeypatch):
+    import shizi.synth.pages as pages
+    from shizi.synth.fonts import faces_covering
+    from shizi.synth.lines import draw_text
+    from shizi.train.rec_data import PageLines
+
+    ink, (x0, y0, x1, y1) = draw_text("整行文字", faces_covering("整行文字")[0], 28, 20, 235)
+    img = np.full((300, 400, 3), 235, np.uint8)
+    img[20 : 20 + ink.shape[0], 40 : 40 + ink.shape[1]] = ink[..., None]
+    img[150 : 150 + ink.shape[0], : ink.shape[1] - 60] = ink[:, 60:, None]  # runs off the left edge
+    box = np.float32([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    whole, cut = box + [40, 20], np.clip(box + [-60, 150], 0, None)  # clipped as render_page clips it
+    page = pages.Page(img, [whole, cut], ["整行文字", "整行文字"], "photo")
+    monkeypatch.setattr(pages, "render_page", lambda seed, index, kind=None: page)
+    _, lines = PageLines(seed=1).page_lines(0)
+    assert len(lines) == 1 and lines[0][0].shape[1] > 1.3 * (x1 - x0)  # the whole line, with its margins
 
 
 def test_sharpness_tells_blurred_past_reading_from_legible():

@@ -122,9 +122,7 @@ class PageLines(Dataset):
 def sharpness(grey: np.ndarray) -> float:
     """How crisp a line crop is at the recognizer's height: the 95th percentile of the gradient over the
     5-95 % grey range. Page photos blurred past reading score under about 2.5, legible lines over 2.8."""
-    h, w = grey.shape
-    g = cv2.resize(grey, (max(8, round(w * HEIGHT / h)), HEIGHT), interpolation=cv2.INTER_AREA)
-    g = g.astype(np.float32)
+    g = resize_to_height(grey).astype(np.float32)
     lo, hi = np.percentile(g, [5, 95])
     grad = np.abs(cv2.Sobel(g, cv2.CV_32F, 1, 0)) + np.abs(cv2.Sobel(g, cv2.CV_32F, 0, 1))
     return float(np.percentile(grad, 95) / max(hi - lo, 1.0))
