@@ -50,6 +50,7 @@ def main() -> None:
     report = {"all": M.cer(everything).to_dict(), **{v: M.cer(ps).to_dict() for v, ps in pairs.items()}}
     report["edits"] = sum(edits.values())
     report["deletions"] = sum(c for (_, b), c in edits.items() if b == "∅")
+    report["case_edits"] = sum(c for (a, b), c in edits.items() if a != b and a.lower() == b.lower())
     report["top_edits"] = [f"{a}->{b} {c}" for (a, b), c in edits.most_common(args.top)]
     print(json.dumps(report, ensure_ascii=False, indent=1))
 

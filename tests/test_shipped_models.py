@@ -98,3 +98,24 @@ def test_a_turned_sample_is_turned_back_and_read(turn):
     reference = SAMPLE.with_suffix(".txt").read_text(encoding="utf-8")
     assert M.cer([(reference, got.text())]).cer < 0.03
     assert all(0 <= x <= got.width and 0 <= y <= got.height for ln in got.lines for x, y in ln.polygon)
+
+
+@needs_defaults
+def test_recognized_text_does_not_depend_on_batching():
+    """A crop is padded to its own width class, so the crops batched with it cannot change its text."""
+    import numpy as np
+    from PIL import Image
+
+    import shizi
+
+    page = np.asarray(Image.open(SAMPLE).convert("RGB"))
+    reader = shizi.Reader()
+    crops = [c.images[0] for c in (reader.line_crop(page, ln.polygon, False) for ln in reader.read(page).pages[0].lines)]
+    # each line also cut short at a few lengths: many widths, so batches mix long and short crops
+    crops += [c[:, : int(c.shape[1] * f)] for c in crops for f in (0.37, 0.61, 0.83)]
+    texts = {}
+    for bs in (1, 4, 16):
+        rec = shizi.Reader(detector=False, batch_size=bs).recognizer
+        texts[bs] = [r.text for r in rec.recognize(crops)]
+    assert sum(map(len, texts[1])) > 400
+    assert texts[1] == texts[4] == texts[16]

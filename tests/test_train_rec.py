@@ -202,6 +202,19 @@ def test_text_mix_has_technical_prose_and_dense_narrow_glyphs():
     assert narrow > 0.071 * sum(map(len, lines))  # 0.042 before tech_sentence, 0.068 with 16 % of it
 
 
+def test_text_mix_sets_whole_lines_in_capitals():
+    """Receipts, signs and headings set whole lines in capitals; word-level capitals alone almost never
+    give such a line, and the recognizer learned to read capitals as small letters."""
+    from shizi.synth.corpus import TextSampler
+
+    s = TextSampler(random.Random(7))
+    latin = [t for t in (s.line(4, 24) for _ in range(3000)) if sum(c.isascii() and c.isalpha() for c in t) >= 6]
+    caps = [t for t in latin if not any(c.isascii() and c.islower() for c in t)]
+    assert 0.1 * len(latin) < len(caps) < 0.3 * len(latin)
+    assert sum("一" <= c <= "鿿" for t in caps for c in t) > 0  # capitals beside Han too
+    assert all(set(t) <= set(build_charset()) for t in caps)
+
+
 def _user_crops(tmp_path, n=12):
     """A small labeled set as a user would bring it (tsv), rendered with a real font."""
     import cv2

@@ -220,6 +220,10 @@ class RecConfig(StageConfig):
     min_width: int | None = None
     max_width: int = 2048
     max_batch_pixels: int = 32 * 8192
+    #: each crop is padded (white) to the next of a geometric series of widths with this ratio
+    #: (multiples of ``width_stride``) and batched only with crops of that width, so its reading never
+    #: depends on which crops share its batch; padding adds at most ``pad_ratio - 1`` of the width
+    pad_ratio: float = 1.125
     #: rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
     ink_margin: float | None = 0.15
     #: crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps
@@ -241,6 +245,8 @@ class RecConfig(StageConfig):
 
     def check(self) -> None:
         _positive(self, "width_stride", "height", "std", "max_width", "max_batch_pixels", "width_scale")
+        if self.pad_ratio <= 1.0:
+            raise ValueError("RecConfig.pad_ratio must be > 1")
         if any(s <= 0 for s in self.reread_scales):
             raise ValueError("RecConfig.reread_scales must be > 0")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ class CRNNRecognizer:
 
     def _configure(self, config: RecConfig) -> None:
         self.config = config
+        self._widths = width_classes(config.width_stride, config.max_width, config.pad_ratio)
         self.corrector: CharCorrector | None = None
         if self.lm and config.lm:
             self.corrector = CharCorrector(BigramLM(load_model(config.lm, task="lm")),
@@ -141,16 +143,21 @@ class CRNNRecognizer:
                 chosen.append(readings[0][0])
         return chosen
 
+    def _padded(self, width: int) -> int:
+        """The width a crop ``width`` wide is padded to: its class in ``self._widths``."""
+        return self._widths[min(bisect.bisect_left(self._widths, width), len(self._widths) - 1)]
+
     def _batches(self, prepared: list[tuple[np.ndarray, float]]) -> Iterator[list[int]]:
-        """Indices of ``prepared`` in batches of similar width (sorted), so padding stays small."""
-        order = sorted(range(len(prepared)), key=lambda i: prepared[i][0].shape[1])
+        """Indices of ``prepared`` in batches of one padded width (:attr:`RecConfig.pad_ratio`), at most
+        ``batch_size`` crops and ``max_batch_pixels``."""
+        padded = [self._padded(im.shape[1]) for im, _ in prepared]
+        order = sorted(range(len(prepared)), key=lambda i: (padded[i], i))
         i = 0
         while i < len(order):
+            w = padded[order[i]]
             j = i + 1
-            while j < len(order) and j - i < self.batch_size:
-                wmax = prepared[order[j]][0].shape[1]
-                if (j - i + 1) * wmax * self.config.height > self.config.max_batch_pixels:
-                    break
+            while (j < len(order) and j - i < self.batch_size and padded[order[j]] == w
+                   and (j - i + 1) * w * self.config.height <= self.config.max_batch_pixels):
                 j += 1
             yield order[i:j]
             i = j
@@ -170,8 +177,7 @@ class CRNNRecognizer:
     ) -> list[tuple[RecognitionResult, SparseProbs | None]]:
         """Run the model on resized crops ``(image, x scale)``; returns each one's decoded result (x in
         crop pixels) and, where ``keep(result)``, its probabilities (:class:`SparseProbs`)."""
-        wmax = max(im.shape[1] for im, _ in items)
-        wpad = int(math.ceil(wmax / self.config.width_stride)) * self.config.width_stride
+        wpad = max(self._padded(im.shape[1]) for im, _ in items)
         x = np.ones((len(items), 1, self.config.height, wpad), dtype=np.float32)
         for row, (im, _) in enumerate(items):
             x[row, 0, :, : im.shape[1]] = (im.astype(np.float32) / 255.0 - self.config.mean) / self.config.std
@@ -192,6 +198,16 @@ class CRNNRecognizer:
             )
             out.append((mapped, SparseProbs(p) if keep(mapped) else None))
         return out
+
+
+def width_classes(stride: int, max_width: int, ratio: float) -> list[int]:
+    """Padded widths: multiples of ``stride`` from ``4 * stride``, each about ``ratio`` times the one
+    before, the last ``max_width`` (rounded up to a multiple of ``stride``)."""
+    top = int(math.ceil(max_width / stride)) * stride
+    out = [min(4 * stride, top)]
+    while out[-1] < top:
+        out.append(min(top, max(out[-1] + stride, int(math.ceil(out[-1] * ratio / stride)) * stride)))
+    return out
 
 
 class SparseProbs:

@@ -27,6 +27,11 @@ EN_WRAPS = ['""', "''", "()", "[]", "``", "<>", "{}", "()", "`'"]  # `x' is man-
 # ASCII and CJK punctuation drawn densely so that narrow glyphs are seen often
 SYMBOLS = string.punctuation + string.punctuation + "，。、；：？！“”‘’（）《》【】—…·「」"
 TLDS = ["com", "org", "net", "cn", "io", "edu.cn", "gov.cn", "com.cn"]
+# share of lines set all in capitals (receipts, signs, plates, headings, units such as ALT or HGB) and in
+# title case; word-level capitals alone make an all-capitals line of four words a 1-in-160,000 draw
+LINE_CAPS = 0.15
+LINE_TITLE = 0.05
+_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 @lru_cache(maxsize=1)
@@ -308,15 +313,26 @@ class TextSampler:
         else:
             s = " ".join(self.number() if g.random() < 0.6 else self.code() for _ in range(g.randint(1, 3)))
             s = s[: max(n, 6)]
+        s = self.letter_case(s)
         if g.random() < 0.05:  # full-width ASCII, as in some Chinese typesetting
             s = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in s)
         s = " ".join(s.split())
         return s or self.random_chars(max(1, n))
 
+    def letter_case(self, s: str) -> str:
+        """``s`` as drawn, or its ASCII letters all in capitals (:data:`LINE_CAPS`) or each word's
+        first letter a capital (:data:`LINE_TITLE`)."""
+        r = self.rng.random()
+        if r < LINE_CAPS:
+            return s.translate(_UPPER)
+        if r < LINE_CAPS + LINE_TITLE:
+            return " ".join(w[:1].translate(_UPPER) + w[1:] for w in s.split(" "))
+        return s
+
     def paragraph(self, n_chars: int) -> str:
         """Running text for pages: mostly Chinese prose-like with mixed English."""
         if self.rng.random() < 0.12:
-            return self.en_sentence(n_chars)
+            return self.letter_case(self.en_sentence(n_chars))
         s = self.zh_sentence(n_chars)
         if self.rng.random() < 0.1:
             s = _s2t().convert(s)
