@@ -119,3 +119,42 @@ def test_recognized_text_does_not_depend_on_batching():
         texts[bs] = [r.text for r in rec.recognize(crops)]
     assert sum(map(len, texts[1])) > 400
     assert texts[1] == texts[4] == texts[16]
+
+
+@pytest.mark.skipif(not list_models("recognition"), reason="no shipped recognition model installed")
+def test_character_boxes_cover_their_glyphs():
+    """Each CJK character's box overlaps its glyph's ink box at IoU >= 0.5 (lines rendered glyph by glyph,
+    so every glyph's ink box is known); CTC's own run of steps covers about a third of the glyph."""
+    import random
+
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    import shizi
+    from shizi import metrics as M
+    from shizi.synth.corpus import TextSampler
+    from shizi.synth.fonts import faces_covering
+
+    faces = faces_covering("识字中文")[:4]
+    sampler = TextSampler(random.Random(3))
+    reader = shizi.Reader(detector=False)
+    ious = []
+    for i in range(24):
+        text = "".join(sampler.zh_words(4))[:12]
+        size = (32, 40, 56)[i % 3]
+        font = ImageFont.truetype(faces[i % len(faces)].path, size, index=faces[i % len(faces)].index)
+        img = Image.new("L", (int(font.getlength(text)) + 2 * size, 3 * size), 255)
+        draw, x, boxes = ImageDraw.Draw(img), size, []
+        for ch in text:
+            glyph = Image.new("L", img.size, 255)
+            ImageDraw.Draw(glyph).text((x, size), ch, font=font, fill=0)
+            ys, xs = np.nonzero(np.asarray(glyph) < 128)
+            boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+            draw.text((x, size), ch, font=font, fill=0)
+            x += font.getlength(ch)
+        (line,) = reader.read(np.asarray(img.convert("RGB")), mode="line").pages[0].lines
+        chars = [c for w in line.words for c in w.chars]
+        if "".join(c.text for c in chars) == text:  # misread lines have no one-to-one boxes
+            ious += [M.polygon_iou(c.polygon, M.box_to_polygon(b)) for c, b in zip(chars, boxes, strict=True)]
+    assert len(ious) > 150
+    assert np.mean(np.asarray(ious) >= 0.5) >= 0.95

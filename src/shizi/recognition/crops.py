@@ -66,9 +66,11 @@ class LineCrop:
             text, conf, confs = r.text, r.confidence, r.char_confidences
         else:
             res = results[0]
-            h = self.images[0].shape[0]
-            spans = list(res.char_spans or [(x - 1, x + 1) for x in res.char_x])[: len(res.text)]
-            corners = [[(a, 0), (b, 0), (b, h), (a, h)] for a, b in spans]
+            image = self.images[0]
+            grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]),
+                                                              cv2.COLOR_RGB2GRAY)
+            boxes = glyph_boxes(grey, list(res.char_x)[: len(res.text)])
+            corners = [[(a, t), (b, t), (b, u), (a, u)] for a, t, b, u in boxes]
             text, conf, confs = res.text, res.confidence, list(res.char_confidences)
         quads = []
         if corners:
@@ -150,6 +152,63 @@ def ink_rows(grey: np.ndarray, margin: float, min_keep: float = 0.45) -> tuple[i
     if short > 0:
         top, bot = top - short / 2, bot + short / 2
     return max(0, int(np.floor(top))), min(h, int(np.ceil(bot)))
+
+
+def glyph_boxes(grey: np.ndarray, centres: list[float]) -> list[tuple[float, float, float, float]]:
+    """Boxes ``(x0, y0, x1, y1)`` of the characters a CTC reading puts at ``centres`` (x of each one's
+    run of steps, crop pixels, left to right) in the grey line crop ``grey``.
+
+    CTC fires a character at a step or two near its glyph's left edge, so its run of steps covers
+    little of the glyph. The centres are first shifted together so that the line's ink starts as far
+    before the first as it ends after the last (half a glyph each way); between two shifted
+    neighbours the character boundary is the column with least ink nearest their midpoint (the middle
+    of that empty stretch, so that a gap inside a glyph such as 氵| is cut only where it lies nearer).
+    The first character reaches back and the last forward by the median pitch of the centres (the
+    crop height for a single character). Each character's stretch is then trimmed to the ink in it,
+    within the line's text band (:func:`ink_rows`); a stretch without ink keeps its columns and the
+    band's rows."""
+    n = len(centres)
+    if n == 0:
+        return []
+    h, w = grey.shape[:2]
+    top, bot = ink_rows(grey, 0.0) if h >= 8 else (0, h)
+    from .vertical import ink_mask
+
+    ink = ink_mask(grey) if h >= 8 and w >= 4 and grey.dtype == np.uint8 else None
+    if ink is None:
+        ink = np.zeros((h, w), np.uint8)
+    band = ink[top:bot]
+    cols = band.sum(axis=0)
+    xs = np.clip(np.asarray(centres, np.float64), 0.0, w - 1.0)
+    pitch = float(np.median(np.diff(xs))) if n > 1 else float(bot - top)
+    on = np.flatnonzero(cols)
+    if len(on):
+        shift = ((on[-1] + 1 - xs[-1]) - (xs[0] - on[0])) / 2
+        xs = np.clip(xs + np.clip(shift, -pitch / 2, pitch / 2), 0.0, w - 1.0)
+    cuts = [max(0.0, xs[0] - pitch)]
+    for a, b in zip(xs, xs[1:]):
+        lo, hi = int(np.floor(a)) + 1, int(np.ceil(b))
+        if hi <= lo:
+            cuts.append((a + b) / 2)
+            continue
+        seg = cols[lo:hi]
+        least = np.flatnonzero(seg == seg.min())
+        runs = np.split(least, np.flatnonzero(np.diff(least) > 1) + 1)
+        mid = (a + b) / 2 - lo
+        run = min(runs, key=lambda r: abs((r[0] + r[-1]) / 2 - mid))
+        cuts.append(lo + (run[0] + run[-1] + 1) / 2)
+    cuts.append(min(float(w), xs[-1] + pitch))
+    boxes = []
+    for x0, x1 in zip(cuts, cuts[1:]):
+        a, b = int(np.floor(x0)), max(int(np.ceil(x1)), int(np.floor(x0)) + 1)
+        part = band[:, a:b]
+        on_c, on_r = np.flatnonzero(part.any(axis=0)), np.flatnonzero(part.any(axis=1))
+        if len(on_c):
+            boxes.append((float(a + on_c[0]), float(top + on_r[0]), float(a + on_c[-1] + 1),
+                          float(top + on_r[-1] + 1)))
+        else:
+            boxes.append((float(x0), float(top), float(x1), float(bot)))
+    return boxes
 
 
 def map_points(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
