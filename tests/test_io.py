@@ -130,16 +130,16 @@ def _err(src, **kw) -> InputError:
 
 def test_missing_file_and_directory(tmp_path: Path):
     e = _err(tmp_path / "nope.png")
-    assert e.source.endswith("nope.png") and "file not found" in str(e)
+    assert e.source.endswith("nope.png") and "file not found" in str(e) and e.kind == "not_found"
     e = _err(tmp_path)
-    assert "is a directory" in str(e)
+    assert "is a directory" in str(e) and e.kind == "not_a_file"
 
 
 def test_zero_byte_file(tmp_path: Path):
     p = tmp_path / "empty.png"
     p.write_bytes(b"")
     e = _err(p)
-    assert str(e) == f"{p}: empty file (0 bytes)"
+    assert str(e) == f"{p}: empty file (0 bytes)" and e.kind == "empty"
 
 
 def test_zero_size_image():
@@ -157,14 +157,14 @@ def test_truncated_image(tmp_path: Path, fmt: str):
     p = tmp_path / f"cut.{fmt.lower()}"
     p.write_bytes(b.getvalue()[: len(b.getvalue()) // 2])
     e = _err(p)
-    assert e.source == str(p) and "truncated" in e.problem
+    assert e.source == str(p) and "truncated" in e.problem and e.kind == "broken"
 
 
 def test_unsupported_type(tmp_path: Path):
     p = tmp_path / "notes.txt"
     p.write_text("just some text\n")
     e = _err(p)
-    assert "unsupported file type" in str(e) and e.source == str(p)
+    assert "unsupported file type" in str(e) and e.source == str(p) and e.kind == "unsupported"
     e = _err(bytes(range(256)) * 4)
     assert "unsupported file type" in str(e) and e.source == "<bytes>"
     e = _err(12345)
@@ -177,7 +177,7 @@ def test_encrypted_pdf(tmp_path: Path):
     p = tmp_path / "secret.pdf"
     p.write_bytes(_pdf_bytes(pages=1, encrypt="s3cret"))
     e = _err(p)
-    assert e.source == str(p) and "encrypted PDF" in e.problem
+    assert e.source == str(p) and "encrypted PDF" in e.problem and e.kind == "encrypted"
 
 
 def test_broken_pdf(tmp_path: Path):
@@ -193,7 +193,7 @@ def test_broken_pdf(tmp_path: Path):
 
 def test_too_many_pixels(tmp_path: Path):
     e = _err(np.zeros((200, 300), np.uint8), max_pixels=10_000)
-    assert "too many pixels" in str(e) and "limit 10,000" in str(e)
+    assert "too many pixels" in str(e) and "limit 10,000" in str(e) and e.kind == "too_large"
     p = tmp_path / "big.png"
     Image.new("L", (300, 200)).save(p)
     assert "too many pixels" in str(_err(p, max_pixels=10_000))
@@ -224,3 +224,54 @@ def test_too_many_pages(tmp_path: Path):
     pdf = tmp_path / "pages.pdf"
     pdf.write_bytes(_pdf_bytes(pages=3))
     assert "too many pages (3, limit 2)" in str(_err(pdf, max_pages=2))
+
+
+# ------------------------------------------------------------------ endless and special files
+
+
+def test_special_files_are_refused_before_reading(tmp_path: Path):
+    """/dev/zero behind a .png name would grow without end and a FIFO would block forever: both, and
+    sockets, devices and symlink loops, are refused with kind not_a_file / unreadable."""
+    import os
+    import socket
+
+    z = tmp_path / "z.png"
+    z.symlink_to("/dev/zero")
+    e = _err(z)
+    assert e.kind == "not_a_file" and "device" in e.problem
+    fifo = tmp_path / "f.png"
+    os.mkfifo(fifo)
+    e = _err(fifo)  # returns at once: no writer is waited for
+    assert e.kind == "not_a_file" and "FIFO" in e.problem
+    sock_path = tmp_path / "s.png"
+    with socket.socket(socket.AF_UNIX) as srv:
+        srv.bind(str(sock_path))
+        e = _err(sock_path)
+        assert e.kind == "not_a_file" and "socket" in e.problem
+    loop = tmp_path / "loop.png"
+    loop.symlink_to(loop)
+    e = _err(loop)
+    assert e.kind == "unreadable"
+
+
+def test_file_over_the_byte_limit(tmp_path: Path):
+    p = tmp_path / "a.png"
+    p.write_bytes(_png_bytes(Image.new("L", (64, 64), 255)))
+    assert load_pages(p, max_bytes=p.stat().st_size)[0].shape == (64, 64, 3)
+    e = _err(p, max_bytes=p.stat().st_size - 1)
+    assert e.kind == "too_large" and "file too large" in e.problem
+
+
+def test_float_array_out_of_0_1_is_an_error_not_a_white_page():
+    e = _err(np.full((8, 8), 200.0, np.float32))
+    assert e.kind == "unsupported" and "0-1" in e.problem
+
+
+def test_input_error_kinds_are_checked_and_pickle():
+    import pickle
+
+    e = InputError("x.png", "file too large", "too_large")
+    back = pickle.loads(pickle.dumps(e))
+    assert (back.source, back.problem, back.kind) == ("x.png", "file too large", "too_large")
+    with pytest.raises(ValueError):
+        InputError("x.png", "?", "whatever")

@@ -253,3 +253,12 @@ def test_import_and_read_do_not_import_torch(tiny_models, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "中"
+
+
+@pytest.mark.parametrize("option", ["threads", "batch_size", "dpi", "max_pixels", "max_pages", "max_bytes"])
+def test_reader_options_are_checked_where_they_enter(option):
+    import shizi
+
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match=option):
+            shizi.Reader(detector=False, recognizer=False, **{option: bad})

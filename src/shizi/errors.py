@@ -12,19 +12,28 @@ class ShiziError(Exception):
     """Base class of all shizi errors."""
 
 
+#: the stable kinds of :class:`InputError`, for programs (the service maps them to HTTP statuses)
+INPUT_ERROR_KINDS = ("too_large", "unsupported", "broken", "encrypted", "empty", "not_a_file", "not_found",
+                     "unreadable")
+
+
 class InputError(ShiziError):
     """An input could not be read: unreadable, truncated, empty, unsupported, encrypted, too large.
 
-    ``str(err)`` is ``"<source>: <problem>"``.
+    ``str(err)`` is ``"<source>: <problem>"``; ``kind`` is one of :data:`INPUT_ERROR_KINDS`, the problem
+    for programs (``problem`` is for people and may change).
     """
 
-    def __init__(self, source: str, problem: str) -> None:
+    def __init__(self, source: str, problem: str, kind: str = "broken") -> None:
+        if kind not in INPUT_ERROR_KINDS:
+            raise ValueError(f"unknown InputError kind {kind!r}")
         self.source = str(source)
         self.problem = problem
+        self.kind = kind
         super().__init__(f"{self.source}: {problem}")
 
     def __reduce__(self):  # keep picklable across processes
-        return (self.__class__, (self.source, self.problem))
+        return (self.__class__, (self.source, self.problem, self.kind))
 
 
 class ModelError(ShiziError):

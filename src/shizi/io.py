@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import threading
 import warnings
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from .errors import InputError
 DEFAULT_DPI = 200
 DEFAULT_MAX_PIXELS = 100_000_000
 DEFAULT_MAX_PAGES = 500
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 
 # pdfium is not thread-safe: every pypdfium2 call goes through this lock.
 _PDFIUM_LOCK = threading.RLock()
@@ -40,10 +42,11 @@ warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 @dataclass(frozen=True)
 class Limits:
-    """Input limits. ``max_pixels``: per page; ``max_pages``: per input."""
+    """Input limits. ``max_pixels``: per page; ``max_pages``: per input; ``max_bytes``: per file read."""
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_pages: int = DEFAULT_MAX_PAGES
+    max_bytes: int = DEFAULT_MAX_BYTES
     dpi: int = DEFAULT_DPI
 
 
@@ -67,9 +70,11 @@ def load_pages(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_pages: int = DEFAULT_MAX_PAGES,
     name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> list[np.ndarray]:
     """Load every page of ``source`` as RGB uint8 arrays. Raises :class:`InputError`."""
-    return list(iter_pages(source, dpi=dpi, max_pixels=max_pixels, max_pages=max_pages, name=name))
+    return list(iter_pages(source, dpi=dpi, max_pixels=max_pixels, max_pages=max_pages, name=name,
+                           max_bytes=max_bytes))
 
 
 def iter_pages(
@@ -79,6 +84,7 @@ def iter_pages(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     max_pages: int = DEFAULT_MAX_PAGES,
     name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[np.ndarray]:
     """Yield the pages of ``source`` one by one (page count and sizes are checked before decoding)."""
     name = name or source_name(source)
@@ -89,7 +95,7 @@ def iter_pages(
         yield _pil_to_rgb(source, name, max_pixels)
         return
     if isinstance(source, (str, os.PathLike)):
-        data = _read_file(source, name)
+        data = _read_file(source, name, max_bytes)
     elif isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
     else:
@@ -97,27 +103,44 @@ def iter_pages(
             name,
             f"unsupported input type {type(source).__name__} "
             "(expected a path, bytes, numpy array or PIL image)",
+            "unsupported",
         )
     if len(data) == 0:
-        raise InputError(name, "empty file (0 bytes)")
+        raise InputError(name, "empty file (0 bytes)", "empty")
     if _looks_like_pdf(data):
         yield from _iter_pdf(data, name, dpi, max_pixels, max_pages)
     else:
         yield from _iter_image_bytes(data, name, max_pixels, max_pages)
 
 
-def _read_file(path: str | os.PathLike, name: str) -> bytes:
-    p = Path(path)
+def _read_file(path: str | os.PathLike, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``. Anything else (a directory, FIFO, socket,
+    device such as ``/dev/zero``, a symlink loop) is refused before it is opened, so a read can
+    neither block nor grow without end."""
     try:
-        if p.is_dir():
-            raise InputError(name, "is a directory, not a file")
-        return p.read_bytes()
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(name, "is a directory, not a file", "not_a_file")
+        if not stat.S_ISREG(st.st_mode):
+            what = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "special")
+            raise InputError(name, f"is {what}, not a regular file", "not_a_file")
+        if st.st_size > max_bytes:
+            raise InputError(name, f"file too large ({st.st_size:,} bytes, limit {max_bytes:,})", "too_large")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the stat
+                raise InputError(name, "is not a regular file", "not_a_file")
+            data = f.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError(name, "file not found") from None
+        raise InputError(name, "file not found", "not_found") from None
     except PermissionError:
-        raise InputError(name, "permission denied (file is unreadable)") from None
+        raise InputError(name, "permission denied (file is unreadable)", "unreadable") from None
     except OSError as e:
-        raise InputError(name, f"cannot read file ({e.strerror or e})") from None
+        raise InputError(name, f"cannot read file ({e.strerror or e})", "unreadable") from None
+    if len(data) > max_bytes:  # grew since the stat
+        raise InputError(name, f"file too large (over the limit of {max_bytes:,} bytes)", "too_large")
+    return data
 
 
 def _looks_like_pdf(data: bytes) -> bool:
@@ -131,15 +154,15 @@ def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise InputError(name, f"image has too many pixels (limit {max_pixels:,})") from None
+        raise InputError(name, f"image has too many pixels (limit {max_pixels:,})", "too_large") from None
     except Image.UnidentifiedImageError:
-        raise InputError(name, "unsupported file type (not a readable image or PDF)") from None
+        raise InputError(name, "unsupported file type (not a readable image or PDF)", "unsupported") from None
     except Exception as e:  # noqa: BLE001 - any decoder failure is a bad input
         raise InputError(name, f"unreadable image ({e})") from None
     with im:
         n = getattr(im, "n_frames", 1) if im.format in ("TIFF", "MPO") else 1
         if n > max_pages:
-            raise InputError(name, f"too many pages ({n}, limit {max_pages})")
+            raise InputError(name, f"too many pages ({n}, limit {max_pages})", "too_large")
         for i in range(n):
             try:
                 if n > 1:
@@ -153,10 +176,10 @@ def _pil_to_rgb(im: Image.Image, name: str, max_pixels: int, page: int | None = 
     where = "" if page is None else f"page {page + 1}: "
     w, h = im.size
     if w == 0 or h == 0:
-        raise InputError(name, f"{where}image has zero size ({w}x{h})")
+        raise InputError(name, f"{where}image has zero size ({w}x{h})", "empty")
     if w * h > max_pixels:
         raise InputError(
-            name, f"{where}image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})"
+            name, f"{where}image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})", "too_large"
         )
     try:
         im.load()
@@ -202,16 +225,18 @@ def array_to_rgb(a: np.ndarray, *, name: str = "<array>", max_pixels: int = DEFA
     (scaled by 1/257), bool, or float in ``[0, 1]``.
     """
     if not isinstance(a, np.ndarray):
-        raise InputError(name, f"expected a numpy array, got {type(a).__name__}")
+        raise InputError(name, f"expected a numpy array, got {type(a).__name__}", "unsupported")
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[:, :, 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
-        raise InputError(name, f"unsupported array shape {a.shape} (expected HxW, HxWx3 or HxWx4)")
+        raise InputError(name, f"unsupported array shape {a.shape} (expected HxW, HxWx3 or HxWx4)",
+                         "unsupported")
     h, w = a.shape[:2]
     if h == 0 or w == 0:
-        raise InputError(name, f"image has zero size ({w}x{h})")
+        raise InputError(name, f"image has zero size ({w}x{h})", "empty")
     if h * w > max_pixels:
-        raise InputError(name, f"image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})")
+        raise InputError(name, f"image has too many pixels ({w}x{h} = {w * h:,}, limit {max_pixels:,})",
+                         "too_large")
     if a.dtype == np.uint8:
         pass
     elif a.dtype == np.uint16:
@@ -221,11 +246,14 @@ def array_to_rgb(a: np.ndarray, *, name: str = "<array>", max_pixels: int = DEFA
     elif np.issubdtype(a.dtype, np.floating):
         if not np.isfinite(a).all():
             raise InputError(name, "array contains NaN or infinite values")
+        if a.min() < 0.0 or a.max() > 1.0:  # 0-255 floats would all clip to white: say so
+            raise InputError(name, f"float array values must lie in 0-1 (found {a.min():g} to {a.max():g}); "
+                                   "pass uint8 for 0-255", "unsupported")
         a = np.clip(np.rint(a * 255.0), 0, 255).astype(np.uint8)
     elif np.issubdtype(a.dtype, np.integer):
         a = np.clip(a, 0, 255).astype(np.uint8)
     else:
-        raise InputError(name, f"unsupported array dtype {a.dtype}")
+        raise InputError(name, f"unsupported array dtype {a.dtype}", "unsupported")
     if a.ndim == 2:
         a = np.repeat(a[:, :, None], 3, axis=2)
     elif a.shape[2] == 4:
@@ -247,7 +275,7 @@ def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int)
         except pdfium.PdfiumError as e:
             msg = str(e).lower()
             if "password" in msg:
-                raise InputError(name, "encrypted PDF (a password is required)") from None
+                raise InputError(name, "encrypted PDF (a password is required)", "encrypted") from None
             raise InputError(name, f"broken or unreadable PDF ({e})") from None
         try:
             n = len(pdf)
@@ -256,9 +284,9 @@ def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int)
             raise InputError(name, f"broken or unreadable PDF ({e})") from None
     try:
         if n == 0:
-            raise InputError(name, "PDF has no pages")
+            raise InputError(name, "PDF has no pages", "empty")
         if n > max_pages:
-            raise InputError(name, f"too many pages ({n}, limit {max_pages})")
+            raise InputError(name, f"too many pages ({n}, limit {max_pages})", "too_large")
         for i in range(n):
             with _PDFIUM_LOCK:
                 try:
@@ -270,9 +298,10 @@ def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int)
                             name,
                             f"page {i + 1}: too many pixels at {dpi} dpi "
                             f"({w}x{h} = {w * h:,}, limit {max_pixels:,})",
+                            "too_large",
                         )
                     if w <= 0 or h <= 0:
-                        raise InputError(name, f"page {i + 1}: zero-size page")
+                        raise InputError(name, f"page {i + 1}: zero-size page", "empty")
                     bitmap = page.render(scale=scale, rev_byteorder=True, fill_color=(255, 255, 255, 255))
                     arr = np.array(bitmap.to_numpy(), copy=True)
                     page.close()

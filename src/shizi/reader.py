@@ -25,7 +25,7 @@ from .detection import Detections
 from .document import Block, Char, Document, Line, Page, _poly, build_words
 from .errors import InputError, ModelError, ShiziError
 from .geometry import VERTICAL, line_direction
-from .io import DEFAULT_DPI, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
+from .io import DEFAULT_DPI, DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
 from .layout import Layout, as_blocks
 from .orientation import turn_upright, upright_to_page
 from .recognition import RecognitionResult
@@ -62,6 +62,7 @@ class Reader:
         dpi: int = DEFAULT_DPI,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         max_pages: int = DEFAULT_MAX_PAGES,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         min_score: float = 0.0,
         lm: bool = True,
         reread: bool = True,
@@ -70,6 +71,11 @@ class Reader:
         from .detection import load_detector
         from .orientation import load_orienter
         from .recognition import load_recognizer
+
+        for opt, value in (("threads", threads), ("batch_size", batch_size), ("dpi", dpi),
+                           ("max_pixels", max_pixels), ("max_pages", max_pages), ("max_bytes", max_bytes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"Reader({opt}=...) must be a positive integer, not {value!r}")
 
         if detector is False:
             self.detector = None
@@ -98,6 +104,7 @@ class Reader:
         self.dpi = dpi
         self.max_pixels = max_pixels
         self.max_pages = max_pages
+        self.max_bytes = max_bytes
         self.min_score = min_score
 
     # ------------------------------------------------------------------ public
@@ -116,7 +123,8 @@ class Reader:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
         pages = iter_pages(
-            source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name
+            source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name,
+            max_bytes=self.max_bytes,
         )
         for index, image in enumerate(pages):
             if mode == "line":

@@ -89,14 +89,12 @@ class ServiceError(Exception):
         self.message = message
 
 
+INPUT_ERROR_STATUS = {"too_large": 413, "unsupported": 415}
+
+
 def input_error_status(e: InputError) -> int:
-    """HTTP status of a bad input: 413 over a limit, 415 unsupported type, 422 broken."""
-    p = e.problem.lower()
-    if "too many pixels" in p or "too many pages" in p:
-        return 413
-    if p.startswith("unsupported"):
-        return 415
-    return 422
+    """HTTP status of a bad input, by its ``kind``: 413 over a limit, 415 unsupported type, 422 else."""
+    return INPUT_ERROR_STATUS.get(e.kind, 422)
 
 
 class OCRService:
