@@ -199,3 +199,23 @@ def test_cli_models_lists_installed(tiny_models, monkeypatch, capsys):
     assert main(["models", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {r["name"] for r in rows} >= {"tiny-det", "tiny-rec"}
+
+
+def test_cli_refuses_outputs_that_would_overwrite_or_break(tiny_models, cli_files, tmp_path: Path, capsys):
+    """Two inputs named alike into one folder, several hOCR documents on stdout and an overlay into a
+    missing folder are usage errors (exit 2) before anything is read or written."""
+    good, _, _ = cli_files
+    (tmp_path / "b").mkdir()
+    twin = tmp_path / "b" / good.name
+    shutil.copy(good, twin)
+    out_dir = tmp_path / "out"
+    for argv in (["-o", str(out_dir) + "/", str(good), str(twin)],
+                 ["--overlay", str(tmp_path / "ov"), str(good), str(twin)],
+                 ["-f", "hocr", str(good), str(twin)],
+                 ["--overlay", str(tmp_path / "missing" / "o.png"), str(good)]):
+        with pytest.raises(SystemExit) as e:
+            main(["read", *_models(tiny_models), *argv])
+        assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "would write the same output" in err and "one document per input" in err and "does not exist" in err
+    assert not out_dir.exists() and not (tmp_path / "ov").exists()

@@ -275,3 +275,12 @@ def test_input_error_kinds_are_checked_and_pickle():
     assert (back.source, back.problem, back.kind) == ("x.png", "file too large", "too_large")
     with pytest.raises(ValueError):
         InputError("x.png", "?", "whatever")
+
+
+def test_pdf_without_pages_says_so():
+    import pypdfium2 as pdfium
+
+    b = io.BytesIO()
+    pdfium.PdfDocument.new().save(b)
+    e = _err(b.getvalue())
+    assert e.kind == "empty" and "no pages" in e.problem and "Success" not in e.problem, e.problem

@@ -102,13 +102,19 @@ def cmd_read(args: argparse.Namespace) -> int:
     out_dir: Path | None = None
     if out is not None and (out.is_dir() or (many and not single_stream) or str(args.output).endswith("/")):
         out_dir = out
-        out_dir.mkdir(parents=True, exist_ok=True)
     if fmt == "pdf" and out is None:
         raise UsageError("-f pdf needs -o OUT (a file, or a directory for several inputs)")
+    if fmt == "hocr" and many and out_dir is None:
+        raise UsageError("-f hocr makes one document per input: give several inputs -o DIR/")
     overlay_dir: Path | None = None
     if args.overlay and (many or Path(args.overlay).is_dir()):
         overlay_dir = Path(args.overlay)
-        overlay_dir.mkdir(parents=True, exist_ok=True)
+    elif args.overlay and not Path(args.overlay).parent.is_dir():
+        raise UsageError(f"--overlay {args.overlay}: folder {Path(args.overlay).parent} does not exist")
+    for folder in (d for d in (out_dir, overlay_dir) if d is not None):
+        _check_distinct_names(files, folder)
+    for folder in (d for d in (out_dir, overlay_dir) if d is not None):
+        folder.mkdir(parents=True, exist_ok=True)
 
     reader = _make_reader(args)  # ModelError propagates → exit 2
 
@@ -196,6 +202,17 @@ def _is_pdf(f: str) -> bool:
             return b"%PDF-" in fh.read(1024)
     except OSError:
         return False
+
+
+def _check_distinct_names(files: list[str], folder: Path) -> None:
+    """Outputs in ``folder`` are named by each input's stem: refuse inputs that would overwrite one
+    another's output there."""
+    seen: dict[str, str] = {}
+    for f in files:
+        other = seen.setdefault(Path(f).stem, f)
+        if other != f:
+            raise UsageError(f"{other} and {f} would write the same output in {folder}/ "
+                             "(outputs are named by the input's name): read them into separate folders")
 
 
 def _write(stream, out_dir: Path | None, f: str, fmt: str, body: str) -> None:

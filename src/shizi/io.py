@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import threading
 import warnings
@@ -276,6 +277,9 @@ def _iter_pdf(data: bytes, name: str, dpi: int, max_pixels: int, max_pages: int)
             msg = str(e).lower()
             if "password" in msg:
                 raise InputError(name, "encrypted PDF (a password is required)", "encrypted") from None
+            # PDFium refuses a document whose page tree is empty, and its error code is then stale
+            if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
+                raise InputError(name, "PDF has no pages (its page tree is empty)", "empty") from None
             raise InputError(name, f"broken or unreadable PDF ({e})") from None
         try:
             n = len(pdf)
