@@ -490,3 +490,66 @@ def test_serve_subcommand(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("shizi.models.PACKAGE_DIR", tmp_path)
     assert cli_main(["serve", "--port", "9"]) == 2  # no models: a clear error, no server
     assert "model installed" in capsys.readouterr().err
+
+
+class _CountingDetector(_SlowDetector):
+    calls = 0
+
+    def detect(self, image):
+        type(self).calls += 1
+        return super().detect(image)
+
+
+def test_a_timed_out_request_stops_between_pages(config):
+    """A 504 also ends the work: a 12-page TIFF stops at the first page after the deadline."""
+    data = _tiff([_page([2])] * 12)
+    app = create_app(config, workers=1, timeout=0.6, max_pages=20)
+    reader = app.state.shizi.reader(None, None)
+    with TestClient(app) as c:
+        reader.detector = _CountingDetector(reader.detector, 0.25)
+        _CountingDetector.calls = 0
+        assert "timed out" in _error(c.post("/v1/ocr", content=data), 504)
+        h = _wait_idle(c)
+        assert h["running"] == 0
+        assert _CountingDetector.calls <= 4  # 0.6 s of 0.25 s pages, not all 12
+
+
+def test_slow_uploads_do_not_take_the_workers(config):
+    """Twelve clients that send a Content-Length and then a byte now and then, against a real uvicorn
+    on loopback with 2 workers + 2 queue places: a normal request is still served, and the slow ones
+    get 408 when their upload deadline passes."""
+    import socket
+
+    import uvicorn
+
+    app = create_app(config, workers=2, queue=2, upload_timeout=3.0, timeout=30)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", limit_concurrency=64))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        for _ in range(100):
+            if server.started:
+                break
+            time.sleep(0.05)
+        slow = []
+        for _ in range(12):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                      b"Content-Length: 100000\r\n\r\n" + b"\x89PNG")
+            slow.append(s)
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        r = httpx.post(f"http://127.0.0.1:{port}/v1/ocr", content=_png(_page([2])), timeout=20)
+        assert r.status_code == 200 and r.json()["pages"][0]["lines"][0]["text"] == "中中"
+        assert time.monotonic() - t0 < 2.5  # served at once, not after the slow uploads give up
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz").json()["uploading"] == 12
+        for s in slow:
+            s.settimeout(10)
+            assert b" 408 " in s.recv(200).split(b"\r\n", 1)[0] + b" "
+            s.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -278,6 +278,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=2, help="inference threads (default: 2)")
     p.add_argument("--queue", type=int, default=8, help="requests that may wait for a worker; more → 503")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request → 504 (default: 120)")
+    p.add_argument("--upload-timeout", type=float, default=30.0,
+                   help="seconds to receive a request body → 408 (default: 30)")
     p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
     p.add_argument("--det", metavar="NAME", help="default detection model name or folder")
     p.add_argument("--rec", metavar="NAME", help="default recognition model name or folder")
@@ -293,8 +295,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     if min(args.workers, args.threads, args.port + 1, args.max_pages, args.max_pixels, args.dpi) <= 0:
         raise UsageError("--workers, --threads, --max-pages, --max-pixels and --dpi must be positive")
-    if args.queue < 0 or args.timeout <= 0 or args.max_upload_mb <= 0:
-        raise UsageError("--queue must be >= 0, --timeout and --max-upload-mb positive")
+    if args.queue < 0 or args.timeout <= 0 or args.max_upload_mb <= 0 or args.upload_timeout <= 0:
+        raise UsageError("--queue must be >= 0, --timeout, --upload-timeout and --max-upload-mb positive")
     try:
         import uvicorn
 
@@ -307,6 +309,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         queue=args.queue,
         timeout=args.timeout,
+        upload_timeout=args.upload_timeout,
         threads=args.threads,
         max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
         max_pixels=args.max_pixels,

@@ -109,21 +109,26 @@ class Reader:
 
     # ------------------------------------------------------------------ public
 
-    def read(self, source: Any, *, mode: str = "page", name: str | None = None) -> Document:
+    def read(self, source: Any, *, mode: str = "page", name: str | None = None,
+             dpi: int | None = None) -> Document:
         """Read every page of ``source`` (path, bytes, ndarray, PIL image). ``mode="line"``: the input is
-        one text line (recognition only). Raises InputError for bad input."""
+        one text line (recognition only); ``dpi`` rasterises a PDF at other than the Reader's dpi for
+        this call. Raises InputError for bad input."""
         name = name or source_name(source)
-        return Document(list(self.iter_pages(source, mode=mode, name=name)), source=name)
+        return Document(list(self.iter_pages(source, mode=mode, name=name, dpi=dpi)), source=name)
 
-    def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None) -> Iterator[Page]:
+    def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None,
+                   dpi: int | None = None) -> Iterator[Page]:
         """Like :meth:`read` but yields each Page as soon as it is read."""
         if mode not in ("page", "line"):
             raise ValueError("mode must be 'page' or 'line'")
+        if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1):
+            raise ValueError(f"dpi must be a positive integer, not {dpi!r}")
         if mode == "page" and self.detector is None:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
         pages = iter_pages(
-            source, dpi=self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name,
+            source, dpi=dpi or self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name,
             max_bytes=self.max_bytes,
         )
         for index, image in enumerate(pages):

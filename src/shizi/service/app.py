@@ -10,13 +10,15 @@ Endpoints:
   page as a JPEG data URL — used by the web page; without it the JSON is exactly the jsonl record).
 - ``GET /healthz``, ``GET /v1/models``, ``GET /`` (the web page), ``/docs`` and ``/openapi.json``.
 
-Errors are JSON ``{"error": "..."}``: 413 upload / pixels / pages over a limit, 415 unsupported
-type, 422 broken input or bad option, 503 inference queue full, 504 request timeout, 500 anything
-unexpected (the server keeps running).
+Errors are JSON ``{"error": "..."}``: 408 upload not received within ``upload_timeout``, 413 upload /
+pixels / pages over a limit, 415 unsupported type, 422 broken input or bad option, 503 inference queue
+or uploads full, 504 request timeout (the work stops at its next page), 500 anything unexpected (the
+server keeps running).
 
 Models load once: one Reader per (detector, recognizer) pair, created on first use and cached.
 Inference (decoding, detection, recognition, export) runs in a bounded thread pool of ``workers``
-threads with at most ``queue`` requests waiting, so memory stays bounded; onnxruntime sessions and
+threads with at most ``queue`` requests waiting; a request takes its place there only once its body
+is received (at most ``uploads`` bodies at once), so memory stays bounded; onnxruntime sessions and
 Readers are shared by the threads (they keep no per-call state).
 """
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import copy
+import math
 import dataclasses
 import io
 import json
@@ -68,6 +70,10 @@ class ServiceConfig:
     workers: int = 2  #: inference threads
     queue: int = 8  #: requests allowed to wait for a worker; beyond that → 503
     timeout: float = 120.0  #: seconds per request (upload + queue + inference) → 504
+    #: bodies being received at once (each at most max_upload_bytes), apart from the worker slots:
+    #: a slow upload holds one of these, never a worker or queue slot; beyond that → 503
+    uploads: int = 64
+    upload_timeout: float = 30.0  #: seconds to receive a request body → 408
     threads: int = 1  #: onnxruntime intra-op threads per model
     orient: bool = True  #: turn pages upright first with the installed page-orientation model
     max_upload_bytes: int = 25 * 1024 * 1024
@@ -106,6 +112,7 @@ class OCRService:
         self._slots_lock = threading.Lock()
         self._pending = 0  # reserved slots: requests reading their body, queued or running
         self._running = 0
+        self._uploading = 0
         self._readers: dict[tuple[str, str], Any] = {}
         self._stages: dict[tuple[str, str], Any] = {}
         self._load_lock = threading.Lock()
@@ -235,6 +242,17 @@ class OCRService:
                 raise ServiceError(503, "server busy: the inference queue is full, retry later")
             self._pending += 1
 
+    def begin_upload(self) -> None:
+        """Count a body being received; 503 when ``uploads`` are already being received."""
+        with self._slots_lock:
+            if self._uploading >= max(1, self.config.uploads):
+                raise ServiceError(503, "server busy: too many uploads in progress, retry later")
+            self._uploading += 1
+
+    def end_upload(self) -> None:
+        with self._slots_lock:
+            self._uploading -= 1
+
     def release(self, *_: Any) -> None:
         with self._slots_lock:
             self._pending -= 1
@@ -263,6 +281,7 @@ class OCRService:
                 "queue": max(0, self.config.queue),
                 "running": self._running,
                 "waiting": max(0, self._pending - self._running),
+                "uploading": self._uploading,
                 "served": self.served,
             }
 
@@ -278,18 +297,25 @@ class OCRService:
         rec: str | None,
         mode: str,
         include: tuple[str, ...],
+        deadline: float = math.inf,
     ) -> tuple[bytes, str]:
-        """Read ``data`` and format the result; runs in a pool thread. Returns (body, media type)."""
+        """Read ``data`` and format the result; runs in a pool thread. Returns (body, media type). Past
+        ``deadline`` (``time.monotonic()``) the work stops at the next page (504): a timed-out
+        request gives its slot back instead of reading on."""
+        from ..document import Document
         from ..export import jsonl_record, to_hocr, to_text
         from ..io import _looks_like_pdf
 
-        base = self.reader(det, rec, mode)
-        reader = copy.copy(base)  # shares the models; per-request dpi
-        reader.dpi = dpi
+        reader = self.reader(det, rec, mode)
+        pages = []
         try:
-            doc = reader.read(data, mode=mode, name=filename)
+            for page in reader.iter_pages(data, mode=mode, name=filename, dpi=dpi):
+                pages.append(page)
+                if time.monotonic() > deadline:
+                    raise ServiceError(504, f"request timed out after {len(pages)} page(s)")
         except InputError as e:
             raise ServiceError(input_error_status(e), e.problem) from None
+        doc = Document(pages, source=filename)
         if fmt == "text":
             body = to_text(doc).encode("utf-8")
         elif fmt == "hocr":
@@ -494,15 +520,20 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
                     raise ServiceError(413, _too_large(c.max_upload_bytes))
             except ValueError:
                 raise ServiceError(400, "bad Content-Length header") from None
-        service.reserve()  # 503 when saturated; bounds buffered uploads too
+        # the body is received before a worker slot is taken: slow uploads cannot starve the pool
+        service.begin_upload()  # 503 when too many bodies are being received
+        try:
+            multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
+            cap = c.max_upload_bytes + (_FRAMING if multipart else 0)
+            wait = min(c.upload_timeout, c.timeout)
+            body = await asyncio.wait_for(_read_body(request, cap, c.max_upload_bytes), wait)
+        except asyncio.TimeoutError:
+            raise ServiceError(408, f"upload not received within {wait:g} s") from None
+        finally:
+            service.end_upload()
+        service.reserve()  # 503 when all workers and queue places are taken
         reserved = True
         try:
-            try:
-                multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
-                cap = c.max_upload_bytes + (_FRAMING if multipart else 0)
-                body = await asyncio.wait_for(_read_body(request, cap, c.max_upload_bytes), c.timeout)
-            except asyncio.TimeoutError:
-                raise ServiceError(408, f"upload not received within {c.timeout:g} s") from None
             opts: dict[str, str] = {}
             ctype = request.headers.get("content-type", "").lower()
             if ctype.startswith("multipart/form-data"):
@@ -536,14 +567,14 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
             rec_v = rec or opts.get("rec") or None
             if not data:
                 raise ServiceError(422, "empty upload (0 bytes)")
-            fut = service.submit(service.ocr, data, name, fmt, dpi_v, det_v, rec_v, mode_v, inc)
+            fut = service.submit(service.ocr, data, name, fmt, dpi_v, det_v, rec_v, mode_v, inc, t0 + c.timeout)
             reserved = False  # the pool releases the slot when the job ends
             del data
             left = max(0.01, c.timeout - (time.monotonic() - t0))
             try:
                 out, media = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
             except asyncio.TimeoutError:
-                fut.cancel()  # only stops it if it has not started; a running page finishes in its slot
+                fut.cancel()  # not started: never runs; running: stops after its current page (deadline)
                 raise ServiceError(504, f"request timed out after {c.timeout:g} s") from None
             except ServiceError:
                 raise
