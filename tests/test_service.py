@@ -96,11 +96,14 @@ def _client(config: ServiceConfig, **kw) -> TestClient:
     return TestClient(create_app(dataclasses.replace(config, **kw)))
 
 
-def _error(r: httpx.Response, status: int) -> str:
+def _error(r: httpx.Response, status: int, kind: str | None = None) -> str:
+    """The error message of a JSON error answer; ``kind``: the input error's kind it must name."""
     assert r.status_code == status, (r.status_code, r.text)
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
-    assert set(body) == {"error"} and isinstance(body["error"], str) and body["error"]
+    assert set(body) <= {"error", "kind"} and isinstance(body["error"], str) and body["error"]
+    if kind is not None:
+        assert body.get("kind") == kind, body
     return body["error"]
 
 
@@ -241,28 +244,28 @@ def test_include_text_and_images_line_mode(client):
 
 
 @pytest.mark.parametrize(
-    ("body", "status"),
+    ("body", "status", "kind"),
     [
-        (b"this is not an image at all" * 20, 415),
-        (bytes(range(256)) * 40, 415),
-        (b"GIF89a" + b"\x00" * 5, 415),
-        (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\ngarbage garbage\n", 422),
-        (b"", 422),
+        (b"this is not an image at all" * 20, 415, "unsupported"),
+        (bytes(range(256)) * 40, 415, "unsupported"),
+        (b"GIF89a" + b"\x00" * 5, 415, "unsupported"),
+        (b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\ngarbage garbage\n", 422, "broken"),
+        (b"", 422, "empty"),
     ],
 )
-def test_garbage_is_415_or_422(client, body, status):
-    _error(client.post("/v1/ocr", files={"file": ("x.bin", body)}), status)
-    _error(client.post("/v1/ocr", content=body), status)
+def test_garbage_is_415_or_422(client, body, status, kind):
+    _error(client.post("/v1/ocr", files={"file": ("x.bin", body)}), status, kind)
+    _error(client.post("/v1/ocr", content=body), status, kind)
 
 
 def test_truncated_and_encrypted(client):
     png = _png(_page([3]))
-    msg = _error(client.post("/v1/ocr", files={"file": ("t.png", png[: len(png) // 2])}), 422)
+    msg = _error(client.post("/v1/ocr", files={"file": ("t.png", png[: len(png) // 2])}), 422, "broken")
     assert "truncated" in msg
     jpg = _jpeg(_page([3]))
     _error(client.post("/v1/ocr", content=jpg[: len(jpg) // 2]), 422)
     pdf = _pdf(_page([1]), encrypt="s3cret")
-    assert "encrypted" in _error(client.post("/v1/ocr", content=pdf), 422)
+    assert "encrypted" in _error(client.post("/v1/ocr", content=pdf), 422, "encrypted")
     good = _pdf(_page([1]), pages=3)
     _error(client.post("/v1/ocr", content=good[: len(good) // 3]), 422)
 
@@ -313,7 +316,8 @@ def test_limits_are_413_with_message(config):
         assert "too many pixels" in msg
         msg = _error(c.post("/v1/ocr", content=_tiff([_page([1])] * 3)), 413)
         assert "too many pages" in msg and "limit 2" in msg
-        assert "too many pages" in _error(c.post("/v1/ocr", content=_pdf(_page([1]), pages=3)), 413)
+        r = c.post("/v1/ocr", content=_pdf(_page([1]), pages=3))
+        assert "too many pages" in _error(r, 413, "too_large")
         assert c.post("/v1/ocr", content=_png(_page([1]))).status_code == 200
 
 

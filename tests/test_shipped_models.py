@@ -110,7 +110,8 @@ def test_recognized_text_does_not_depend_on_batching():
 
     page = np.asarray(Image.open(SAMPLE).convert("RGB"))
     reader = shizi.Reader()
-    crops = [c.images[0] for c in (reader.line_crop(page, ln.polygon, False) for ln in reader.read(page).pages[0].lines)]
+    lines = reader.read(page).pages[0].lines
+    crops = [c.images[0] for c in (reader.line_crop(page, ln.polygon, False) for ln in lines)]
     # each line also cut short at a few lengths: many widths, so batches mix long and short crops
     crops += [c[:, : int(c.shape[1] * f)] for c in crops for f in (0.37, 0.61, 0.83)]
     texts = {}

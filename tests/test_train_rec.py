@@ -208,7 +208,8 @@ def test_text_mix_sets_whole_lines_in_capitals():
     from shizi.synth.corpus import TextSampler
 
     s = TextSampler(random.Random(7))
-    latin = [t for t in (s.line(4, 24) for _ in range(3000)) if sum(c.isascii() and c.isalpha() for c in t) >= 6]
+    lines = (s.line(4, 24) for _ in range(3000))
+    latin = [t for t in lines if sum(c.isascii() and c.isalpha() for c in t) >= 6]
     caps = [t for t in latin if not any(c.isascii() and c.islower() for c in t)]
     assert 0.1 * len(latin) < len(caps) < 0.3 * len(latin)
     assert sum("一" <= c <= "鿿" for t in caps for c in t) > 0  # capitals beside Han too

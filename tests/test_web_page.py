@@ -180,6 +180,10 @@ def test_bundled_sample_and_broken_file(server, page, tmp_path):
     page.wait_for_selector("#status.error")
     msg = page.locator("#status").inner_text()
     assert "unsupported file type" in msg and "415" in msg
+    assert page.locator("#result").is_hidden()  # the sample's result is not left as if it were this file's
+    page.click("#try-sample")  # and the page still reads the next file
+    page.wait_for_selector("#result:not([hidden])")
+    assert page.locator("li.line").count() == n
 
 
 def test_api_docs_render_offline(server, page):

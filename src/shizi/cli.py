@@ -13,9 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .errors import InputError, ModelError, ShiziError
-
-FORMATS = ("text", "json", "jsonl", "hocr", "pdf")
-EXT = {"text": ".txt", "json": ".json", "jsonl": ".jsonl", "hocr": ".hocr", "pdf": ".pdf"}
+from .export import EXTENSIONS, FORMATS
 
 
 class UsageError(Exception):
@@ -90,7 +88,7 @@ def _make_reader(args: argparse.Namespace):
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from .export import jsonl_error, jsonl_record, to_hocr, to_json, to_jsonl_line, to_text
+    from .export import jsonl_error, render, to_jsonl_line
 
     if args.dpi <= 0 or args.threads <= 0:
         raise UsageError("--dpi and --threads must be positive")
@@ -155,25 +153,16 @@ def cmd_read(args: argparse.Namespace) -> int:
                 if fmt == "jsonl":
                     _write(stream, out_dir, f, fmt, to_jsonl_line(jsonl_error(f, e.problem)) + "\n")
                 continue
-            if fmt == "text":
-                body = to_text(doc)
-                if many and out_dir is None:
+            if fmt == "json" and out_dir is None and many:
+                json_docs.append(doc.to_dict())
+            elif fmt == "pdf":
+                target = (out_dir / (Path(f).stem + ".pdf")) if out_dir else out
+                _write_file(target, render(doc, fmt, name=f, dpi=args.dpi if _is_pdf(f) else 200))
+            else:
+                body = render(doc, fmt, name=f).decode("utf-8")
+                if fmt == "text" and many and out_dir is None:
                     body = f"==> {f} <==\n{body}" + ("\n" if fi < len(files) - 1 else "")
                 _write(stream, out_dir, f, fmt, body)
-            elif fmt == "jsonl":
-                _write(stream, out_dir, f, fmt, to_jsonl_line(jsonl_record(doc, f)) + "\n")
-            elif fmt == "json":
-                if out_dir is None and many:
-                    json_docs.append(doc.to_dict())
-                else:
-                    _write(stream, out_dir, f, fmt, to_json(doc) + "\n")
-            elif fmt == "hocr":
-                _write(stream, out_dir, f, fmt, to_hocr(doc, title=f))
-            elif fmt == "pdf":
-                from .export.pdf import to_pdf
-
-                target = (out_dir / (Path(f).stem + ".pdf")) if out_dir else out
-                to_pdf(doc, target, dpi=args.dpi if _is_pdf(f) else 200)
             if args.overlay and doc.pages:
                 target = (overlay_dir / (Path(f).stem + ".png")) if overlay_dir else Path(args.overlay)
                 doc.render(0, path=target)
@@ -217,9 +206,16 @@ def _check_distinct_names(files: list[str], folder: Path) -> None:
 
 def _write(stream, out_dir: Path | None, f: str, fmt: str, body: str) -> None:
     if out_dir is not None:
-        (out_dir / (Path(f).stem + EXT[fmt])).write_text(body, encoding="utf-8")
+        _write_file(out_dir / (Path(f).stem + EXTENSIONS[fmt]), body.encode("utf-8"))
     else:
         stream.write(body)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as e:
+        raise ShiziError(f"cannot write {path}: {e}") from None
 
 
 # ----------------------------------------------------------------------------- models

@@ -242,7 +242,7 @@ class Document:
 
         Returns a PIL image; also saves it as PNG when ``path`` is given.
         """
-        from .export.render import render_page
+        from .export.overlay import render_page
 
         im = render_page(self.pages[page], image=image)
         if path is not None:

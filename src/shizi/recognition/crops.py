@@ -186,7 +186,7 @@ def glyph_boxes(grey: np.ndarray, centres: list[float]) -> list[tuple[float, flo
         shift = ((on[-1] + 1 - xs[-1]) - (xs[0] - on[0])) / 2
         xs = np.clip(xs + np.clip(shift, -pitch / 2, pitch / 2), 0.0, w - 1.0)
     cuts = [max(0.0, xs[0] - pitch)]
-    for a, b in zip(xs, xs[1:]):
+    for a, b in zip(xs, xs[1:], strict=False):
         lo, hi = int(np.floor(a)) + 1, int(np.ceil(b))
         if hi <= lo:
             cuts.append((a + b) / 2)
@@ -199,7 +199,7 @@ def glyph_boxes(grey: np.ndarray, centres: list[float]) -> list[tuple[float, flo
         cuts.append(lo + (run[0] + run[-1] + 1) / 2)
     cuts.append(min(float(w), xs[-1] + pitch))
     boxes = []
-    for x0, x1 in zip(cuts, cuts[1:]):
+    for x0, x1 in zip(cuts, cuts[1:], strict=False):
         a, b = int(np.floor(x0)), max(int(np.ceil(x1)), int(np.floor(x0)) + 1)
         part = band[:, a:b]
         on_c, on_r = np.flatnonzero(part.any(axis=0)), np.flatnonzero(part.any(axis=1))

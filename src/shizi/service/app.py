@@ -27,11 +27,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import math
 import dataclasses
 import io
 import json
 import logging
+import math
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,13 +51,8 @@ log = logging.getLogger("shizi.service")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample.png"
+#: ``format`` values; ``json`` is the ``shizi read -f jsonl`` record (``jsonl`` is accepted for it)
 FORMATS = ("json", "text", "hocr", "pdf")
-MEDIA = {
-    "json": "application/json",
-    "text": "text/plain; charset=utf-8",
-    "hocr": "application/xhtml+xml; charset=utf-8",
-    "pdf": "application/pdf",
-}
 INCLUDES = ("text", "images")
 
 
@@ -87,12 +82,27 @@ class ServiceConfig:
 
 
 class ServiceError(Exception):
-    """An error answered as ``{"error": message}`` with ``status``."""
+    """An error answered as ``{"error": message, "kind": kind}`` with ``status`` (``kind`` only where
+    one is known: an input error's :attr:`shizi.InputError.kind`)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, kind: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class OCRRequest:
+    """One request's validated options (:func:`parse_options`)."""
+
+    name: str = "upload"  #: the input's name in the result
+    fmt: str = "json"  #: one of FORMATS
+    dpi: int = 200
+    det: str | None = None  #: detector name (None: the default)
+    rec: str | None = None
+    mode: str = "page"  #: page | line
+    include: tuple[str, ...] = ()  #: json extras: text, images
 
 
 INPUT_ERROR_STATUS = {"too_large": 413, "unsupported": 415}
@@ -287,52 +297,37 @@ class OCRService:
 
     # ------------------------------------------------------------------ one request
 
-    def ocr(
-        self,
-        data: bytes,
-        filename: str,
-        fmt: str,
-        dpi: int,
-        det: str | None,
-        rec: str | None,
-        mode: str,
-        include: tuple[str, ...],
-        deadline: float = math.inf,
-    ) -> tuple[bytes, str]:
+    def ocr(self, data: bytes, req: OCRRequest, deadline: float = math.inf) -> tuple[bytes, str]:
         """Read ``data`` and format the result; runs in a pool thread. Returns (body, media type). Past
         ``deadline`` (``time.monotonic()``) the work stops at the next page (504): a timed-out
         request gives its slot back instead of reading on."""
         from ..document import Document
-        from ..export import jsonl_record, to_hocr, to_text
+        from ..export import MEDIA_TYPES, jsonl_record, render
         from ..io import _looks_like_pdf
 
-        reader = self.reader(det, rec, mode)
+        reader = self.reader(req.det, req.rec, req.mode)
         pages = []
         try:
-            for page in reader.iter_pages(data, mode=mode, name=filename, dpi=dpi):
+            for page in reader.iter_pages(data, mode=req.mode, name=req.name, dpi=req.dpi):
                 pages.append(page)
                 if time.monotonic() > deadline:
                     raise ServiceError(504, f"request timed out after {len(pages)} page(s)")
         except InputError as e:
-            raise ServiceError(input_error_status(e), e.problem) from None
-        doc = Document(pages, source=filename)
-        if fmt == "text":
-            body = to_text(doc).encode("utf-8")
-        elif fmt == "hocr":
-            body = to_hocr(doc, title=filename).encode("utf-8")
-        elif fmt == "pdf":
-            from ..export.pdf import to_pdf
-
-            body = to_pdf(doc, dpi=dpi if _looks_like_pdf(data) else 200)
-        else:
-            rec_ = jsonl_record(doc, filename)
-            if "text" in include:
-                rec_["text"] = doc.text()
-            if "images" in include:
-                for pd, page in zip(rec_["pages"], doc.pages, strict=True):
-                    pd["image"] = self._data_url(page.image)
-            body = json.dumps(rec_, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return body, MEDIA[fmt]
+            raise ServiceError(input_error_status(e), e.problem, e.kind) from None
+        doc = Document(pages, source=req.name)
+        if req.fmt != "json":
+            dpi = req.dpi if req.fmt == "pdf" and _looks_like_pdf(data) else 200
+            return render(doc, req.fmt, name=req.name, dpi=dpi), MEDIA_TYPES[req.fmt]
+        if not req.include:
+            return render(doc, "jsonl", name=req.name).rstrip(b"\n"), MEDIA_TYPES["json"]
+        record = jsonl_record(doc, req.name)
+        if "text" in req.include:
+            record["text"] = doc.text()
+        if "images" in req.include:
+            for pd, page in zip(record["pages"], doc.pages, strict=True):
+                pd["image"] = self._data_url(page.image)
+        body = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return body, MEDIA_TYPES["json"]
 
     def _data_url(self, image) -> str | None:
         if image is None:
@@ -434,29 +429,7 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
     )
     app.state.shizi = service
 
-    def err(status: int, message: str, headers: dict | None = None) -> JSONResponse:
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-    @app.exception_handler(ServiceError)
-    async def _service_error(request: Request, exc: ServiceError):
-        return err(exc.status, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError):
-        parts = []
-        for e in exc.errors():
-            loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body"))
-            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg", "invalid")))
-        return err(422, "invalid request: " + "; ".join(parts))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
-        return err(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        log.exception("unexpected error on %s", request.url.path)
-        return err(500, f"internal error: {type(exc).__name__}: {exc}")
+    _add_error_handlers(app)
 
     @app.get("/healthz", summary="liveness and pool state")
     async def healthz() -> dict:
@@ -512,83 +485,18 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
         filename: str | None = Query(None, description="name used in the result for a raw-body upload"),
     ) -> Response:
         t0 = time.monotonic()
-        c = service.config
-        length = request.headers.get("content-length")
-        if length is not None:
-            try:
-                if int(length) > c.max_upload_bytes + _FRAMING:
-                    raise ServiceError(413, _too_large(c.max_upload_bytes))
-            except ValueError:
-                raise ServiceError(400, "bad Content-Length header") from None
-        # the body is received before a worker slot is taken: slow uploads cannot starve the pool
-        service.begin_upload()  # 503 when too many bodies are being received
-        try:
-            multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
-            cap = c.max_upload_bytes + (_FRAMING if multipart else 0)
-            wait = min(c.upload_timeout, c.timeout)
-            body = await asyncio.wait_for(_read_body(request, cap, c.max_upload_bytes), wait)
-        except asyncio.TimeoutError:
-            raise ServiceError(408, f"upload not received within {wait:g} s") from None
-        finally:
-            service.end_upload()
+        body = await receive_body(service, request)
         service.reserve()  # 503 when all workers and queue places are taken
         reserved = True
         try:
-            opts: dict[str, str] = {}
-            ctype = request.headers.get("content-type", "").lower()
-            if ctype.startswith("multipart/form-data"):
-                data, name, opts = await _parse_multipart(request, body)
-                del body
-                if len(data) > c.max_upload_bytes:
-                    raise ServiceError(413, _too_large(c.max_upload_bytes))
-            else:  # any other type (curl --data-binary sends x-www-form-urlencoded): the raw file
-                data, name = body, filename or "upload"
-            fmt = (format or opts.get("format") or "json").lower()
-            if fmt == "jsonl":
-                fmt = "json"
-            if fmt not in FORMATS:
-                raise ServiceError(422, f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
-            dpi_s = dpi if dpi is not None else opts.get("dpi")
-            try:
-                dpi_v = int(dpi_s) if dpi_s not in (None, "") else c.dpi
-            except ValueError:
-                raise ServiceError(422, f"dpi must be an integer, got {dpi_s!r}") from None
-            if not c.min_dpi <= dpi_v <= c.max_dpi:
-                raise ServiceError(422, f"dpi must be between {c.min_dpi} and {c.max_dpi}, got {dpi_v}")
-            mode_v = (mode or opts.get("mode") or "page").lower()
-            if mode_v not in ("page", "line"):
-                raise ServiceError(422, f"mode must be 'page' or 'line', got {mode_v!r}")
-            inc_s = include if include is not None else opts.get("include", "")
-            inc = tuple(x.strip().lower() for x in inc_s.split(",") if x.strip())
-            bad = [x for x in inc if x not in INCLUDES]
-            if bad:
-                raise ServiceError(422, f"unknown include {bad[0]!r} (one of: {', '.join(INCLUDES)})")
-            det_v = det or opts.get("det") or None
-            rec_v = rec or opts.get("rec") or None
+            data, name, form = await split_upload(request, body, filename, service.config.max_upload_bytes)
+            del body
+            query = {"format": format, "dpi": dpi, "det": det, "rec": rec, "mode": mode, "include": include}
+            req = parse_options(service.config, name, query, form)
             if not data:
-                raise ServiceError(422, "empty upload (0 bytes)")
-            fut = service.submit(service.ocr, data, name, fmt, dpi_v, det_v, rec_v, mode_v, inc, t0 + c.timeout)
-            reserved = False  # the pool releases the slot when the job ends
-            del data
-            left = max(0.01, c.timeout - (time.monotonic() - t0))
-            try:
-                out, media = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
-            except asyncio.TimeoutError:
-                fut.cancel()  # not started: never runs; running: stops after its current page (deadline)
-                raise ServiceError(504, f"request timed out after {c.timeout:g} s") from None
-            except ServiceError:
-                raise
-            except MemoryError:
-                raise ServiceError(503, "out of memory while reading this input") from None
-            except Exception as e:  # noqa: BLE001 - never let one input take the server down
-                log.exception("OCR failed for %s", name)
-                raise ServiceError(500, f"internal error: {type(e).__name__}: {e}") from None
-            service.served += 1
-            headers = {"X-Shizi-Time-Ms": f"{(time.monotonic() - t0) * 1000:.0f}"}
-            if fmt == "pdf":
-                stem = Path(name).stem or "shizi"
-                headers["Content-Disposition"] = f'attachment; filename="{_ascii_name(stem)}.pdf"'
-            return Response(out, media_type=media, headers=headers)
+                raise ServiceError(422, "empty upload (0 bytes)", "empty")
+            reserved = False  # from here the pool releases the slot when the job ends
+            return await run_ocr(service, data, req, t0)
         finally:
             if reserved:
                 service.release()
@@ -608,7 +516,126 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
     return app
 
 
+def _add_error_handlers(app) -> None:
+    """Every error is answered as JSON ``{"error": message}`` (plus ``kind`` where known)."""
+
+    def err(status: int, message: str, headers: dict | None = None, kind: str | None = None) -> JSONResponse:
+        body = {"error": message} if kind is None else {"error": message, "kind": kind}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError):
+        return err(exc.status, exc.message, kind=exc.kind)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        parts = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "body"))
+            parts.append(f"{loc}: {e.get('msg', 'invalid')}" if loc else str(e.get("msg", "invalid")))
+        return err(422, "invalid request: " + "; ".join(parts))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        return err(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s", request.url.path)
+        return err(500, f"internal error: {type(exc).__name__}: {exc}")
+
+
 _FRAMING = 16 * 1024  # multipart boundaries, headers and option fields on top of the file
+
+
+async def receive_body(service: OCRService, request) -> bytes:
+    """The whole request body, before any worker slot is taken (slow uploads cannot starve the pool):
+    at most ``max_upload_bytes`` (+ multipart framing; 413), within ``upload_timeout`` (408), one of at
+    most ``uploads`` bodies being received at once (503)."""
+    c = service.config
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            if int(length) > c.max_upload_bytes + _FRAMING:
+                raise ServiceError(413, _too_large(c.max_upload_bytes), "too_large")
+        except ValueError:
+            raise ServiceError(400, "bad Content-Length header") from None
+    service.begin_upload()
+    try:
+        multipart = request.headers.get("content-type", "").lower().startswith("multipart/")
+        cap = c.max_upload_bytes + (_FRAMING if multipart else 0)
+        wait = min(c.upload_timeout, c.timeout)
+        return await asyncio.wait_for(_read_body(request, cap, c.max_upload_bytes), wait)
+    except asyncio.TimeoutError:
+        raise ServiceError(408, f"upload not received within {wait:g} s") from None
+    finally:
+        service.end_upload()
+
+
+async def split_upload(request, body: bytes, filename: str | None, limit: int) -> tuple[bytes, str, dict]:
+    """(file bytes, name, form fields) of a received body: a multipart form's ``file`` field, else the
+    raw body (any other type: ``curl --data-binary`` sends x-www-form-urlencoded)."""
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        data, name, form = await _parse_multipart(request, body)
+        if len(data) > limit:
+            raise ServiceError(413, _too_large(limit), "too_large")
+        return data, name, form
+    return body, filename or "upload", {}
+
+
+def parse_options(c: ServiceConfig, name: str, query: dict[str, Any], form: dict[str, str]) -> OCRRequest:
+    """Validate a request's options (a query parameter wins over the form field of the same name)."""
+
+    def opt(key: str) -> Any:
+        v = query.get(key)
+        return v if v is not None else form.get(key)
+
+    fmt = (opt("format") or "json").lower()
+    fmt = "json" if fmt == "jsonl" else fmt
+    if fmt not in FORMATS:
+        raise ServiceError(422, f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
+    dpi_s = opt("dpi")
+    try:
+        dpi = int(dpi_s) if dpi_s not in (None, "") else c.dpi
+    except ValueError:
+        raise ServiceError(422, f"dpi must be an integer, got {dpi_s!r}") from None
+    if not c.min_dpi <= dpi <= c.max_dpi:
+        raise ServiceError(422, f"dpi must be between {c.min_dpi} and {c.max_dpi}, got {dpi}")
+    mode = (opt("mode") or "page").lower()
+    if mode not in ("page", "line"):
+        raise ServiceError(422, f"mode must be 'page' or 'line', got {mode!r}")
+    include = tuple(x.strip().lower() for x in (opt("include") or "").split(",") if x.strip())
+    bad = [x for x in include if x not in INCLUDES]
+    if bad:
+        raise ServiceError(422, f"unknown include {bad[0]!r} (one of: {', '.join(INCLUDES)})")
+    return OCRRequest(name=name, fmt=fmt, dpi=dpi, det=opt("det") or None, rec=opt("rec") or None,
+                      mode=mode, include=include)
+
+
+async def run_ocr(service: OCRService, data: bytes, req: OCRRequest, t0: float):
+    """Run the OCR of a request on its reserved slot and answer it; past the request's ``timeout``
+    (counted from ``t0``) 504, and the work stops at its next page."""
+    c = service.config
+    fut = service.submit(service.ocr, data, req, t0 + c.timeout)
+    left = max(0.01, c.timeout - (time.monotonic() - t0))
+    try:
+        out, media = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(fut)), left)
+    except asyncio.TimeoutError:
+        fut.cancel()  # not started: never runs; running: stops after its current page (deadline)
+        raise ServiceError(504, f"request timed out after {c.timeout:g} s") from None
+    except ServiceError:
+        raise
+    except MemoryError:
+        raise ServiceError(503, "out of memory while reading this input") from None
+    except Exception as e:  # noqa: BLE001 - never let one input take the server down
+        log.exception("OCR failed for %s", req.name)
+        raise ServiceError(500, f"internal error: {type(e).__name__}: {e}") from None
+    service.served += 1
+    headers = {"X-Shizi-Time-Ms": f"{(time.monotonic() - t0) * 1000:.0f}"}
+    if req.fmt == "pdf":
+        stem = Path(req.name).stem or "shizi"
+        headers["Content-Disposition"] = f'attachment; filename="{_ascii_name(stem)}.pdf"'
+    return Response(out, media_type=media, headers=headers)
 
 
 def _too_large(limit: int) -> str:
@@ -630,7 +657,7 @@ async def _read_body(request, cap: int, limit: int) -> bytes:
         async for chunk in request.stream():
             n += len(chunk)
             if n > cap:
-                raise ServiceError(413, _too_large(limit))
+                raise ServiceError(413, _too_large(limit), "too_large")
             chunks.append(chunk)
     except ClientDisconnect:
         raise ServiceError(400, "client disconnected during upload") from None
@@ -671,4 +698,5 @@ async def _parse_multipart(request, body: bytes) -> tuple[bytes, str, dict[str, 
     return data, name, opts
 
 
-__all__ = ["ServiceConfig", "OCRService", "ServiceError", "create_app", "input_error_status"]
+__all__ = ["ServiceConfig", "OCRService", "OCRRequest", "ServiceError", "create_app", "input_error_status",
+           "parse_options"]

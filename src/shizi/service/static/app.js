@@ -96,6 +96,10 @@
       const secs = ((performance.now() - t0) / 1000).toFixed(2);
       setStatus("完成 Done: " + n + " 行 lines, " + result.pages.length + " 页 page(s), " + secs + " s", "done");
     } catch (e) {
+      // the previous file's result must not stay on the page as if it were this file's
+      state.result = null;
+      state.text = "";
+      $("#result").hidden = true;
       setStatus("出错 Error: " + e.message, "error");
     } finally {
       state.busy = false;
