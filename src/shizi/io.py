@@ -160,7 +160,10 @@ def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -
     except Exception as e:  # noqa: BLE001 - any decoder failure is a bad input
         raise InputError(name, f"unreadable image ({e})") from None
     with im:
-        n = getattr(im, "n_frames", 1) if im.format in ("TIFF", "MPO") else 1
+        try:
+            n = getattr(im, "n_frames", 1) if im.format in ("TIFF", "MPO") else 1
+        except Exception as e:  # noqa: BLE001 - Pillow's decoders raise KeyError, struct.error, ...
+            raise InputError(name, f"corrupt image structure ({type(e).__name__}: {e})") from None
         if n > max_pages:
             raise InputError(name, f"too many pages ({n}, limit {max_pages})", "too_large")
         for i in range(n):
@@ -169,6 +172,9 @@ def _iter_image_bytes(data: bytes, name: str, max_pixels: int, max_pages: int) -
                     im.seek(i)
             except EOFError:
                 raise InputError(name, f"truncated multi-page image (page {i + 1} of {n} missing)") from None
+            except Exception as e:  # noqa: BLE001
+                msg = f"page {i + 1}: corrupt image structure ({type(e).__name__}: {e})"
+                raise InputError(name, msg) from None
             yield _pil_to_rgb(im, name, max_pixels, page=i if n > 1 else None)
 
 
@@ -190,8 +196,10 @@ def _pil_to_rgb(im: Image.Image, name: str, max_pixels: int, page: int | None = 
         if "truncated" in msg or "broken data stream" in msg or "premature end" in msg.lower():
             raise InputError(name, f"{where}truncated image file ({msg})") from None
         raise InputError(name, f"{where}corrupt or unreadable image data ({msg})") from None
-    except (ValueError, SyntaxError, Image.DecompressionBombError) as e:
-        raise InputError(name, f"{where}corrupt or unreadable image data ({e})") from None
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - Pillow's decoders raise ValueError, KeyError, struct.error, ...
+        raise InputError(name, f"{where}corrupt or unreadable image data ({type(e).__name__}: {e})") from None
 
 
 def _to_rgb_array(im: Image.Image) -> np.ndarray:
