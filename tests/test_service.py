@@ -292,8 +292,13 @@ def test_bad_options_are_422(client):
         ("det=nope", "unknown detector"),
         ("rec=nope", "unknown recognizer"),
         ("det=/etc", "unknown detector"),  # requests name installed models, never server paths
+        ("script=pinyin", "script"),
     ]:
         assert word in _error(client.post(f"/v1/ocr?{q}", files={"file": ("a.png", data)}), 422)
+    for where in ("query", "form"):  # a valid script is accepted both ways
+        q, form = ("?script=traditional", None) if where == "query" else ("", {"script": "simplified"})
+        r = client.post(f"/v1/ocr{q}", files={"file": ("a.png", data)}, data=form)
+        assert r.status_code == 200, r.text
 
 
 def test_limits_are_413_with_message(config):

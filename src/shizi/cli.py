@@ -58,6 +58,9 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
                    help="read each line once, not unsure ones again at a second width (faster)")
     p.add_argument("--no-orient", action="store_true",
                    help="read pages as given, not turned upright first by the page-orientation model")
+    p.add_argument("--script", choices=("as-printed", "simplified", "traditional"), default="as-printed",
+                   help="Chinese text as printed (default), or converted to simplified or traditional "
+                   "characters with OpenCC (pip install 'shizi[script]')")
     p.add_argument(
         "--overlay",
         metavar="PNG",
@@ -81,6 +84,7 @@ def _make_reader(args: argparse.Namespace):
         lm=not args.no_lm,
         reread=not args.no_reread,
         orient=not args.no_orient,
+        script=args.script,
         dpi=args.dpi,
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         max_pages=args.max_pages or DEFAULT_MAX_PAGES,

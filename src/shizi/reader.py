@@ -30,6 +30,7 @@ from .layout import Layout, as_blocks
 from .orientation import turn_upright, upright_to_page
 from .recognition import RecognitionResult
 from .recognition.crops import SIDE_PAD, LineCrop, crop_line, rectified_crop
+from .script import check_script, convert_page, converter
 
 _DEFAULT = object()
 
@@ -47,6 +48,8 @@ class Reader:
     ``orient``: True turns each page upright first with the installed page-orientation model, when one
     is installed (:mod:`shizi.orientation`; ``Page.rotation`` says by how much); False reads pages as
     given; a model name, folder or object with ``orient(image) -> Orientation`` picks another.
+    ``script``: ``as-printed`` (default), ``simplified`` or ``traditional`` converts the text with
+    OpenCC (:mod:`shizi.script`; the ``[script]`` extra).
 
     Raises :class:`shizi.errors.ModelError` when no model of a needed task is installed.
     """
@@ -67,6 +70,7 @@ class Reader:
         lm: bool = True,
         reread: bool = True,
         orient: Any = True,
+        script: str = "as-printed",
     ) -> None:
         from .detection import load_detector
         from .orientation import load_orienter
@@ -102,6 +106,7 @@ class Reader:
         else:
             self.orienter = orient
         self.dpi = dpi
+        self.script = check_script(script)
         self.max_pixels = max_pixels
         self.max_pages = max_pages
         self.max_bytes = max_bytes
@@ -110,20 +115,24 @@ class Reader:
     # ------------------------------------------------------------------ public
 
     def read(self, source: Any, *, mode: str = "page", name: str | None = None,
-             dpi: int | None = None) -> Document:
+             dpi: int | None = None, script: str | None = None) -> Document:
         """Read every page of ``source`` (path, bytes, ndarray, PIL image). ``mode="line"``: the input is
-        one text line (recognition only); ``dpi`` rasterises a PDF at other than the Reader's dpi for
-        this call. Raises InputError for bad input."""
+        one text line (recognition only); ``dpi`` rasterises a PDF and ``script`` converts the text
+        otherwise than the Reader's settings for this call. Raises InputError for bad input."""
         name = name or source_name(source)
-        return Document(list(self.iter_pages(source, mode=mode, name=name, dpi=dpi)), source=name)
+        pages = self.iter_pages(source, mode=mode, name=name, dpi=dpi, script=script)
+        return Document(list(pages), source=name)
 
     def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None,
-                   dpi: int | None = None) -> Iterator[Page]:
+                   dpi: int | None = None, script: str | None = None) -> Iterator[Page]:
         """Like :meth:`read` but yields each Page as soon as it is read."""
         if mode not in ("page", "line"):
             raise ValueError("mode must be 'page' or 'line'")
         if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1):
             raise ValueError(f"dpi must be a positive integer, not {dpi!r}")
+        script = check_script(script or self.script)
+        if script != "as-printed":
+            converter(script)  # a missing OpenCC is said before any page is read
         if mode == "page" and self.detector is None:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
@@ -133,9 +142,10 @@ class Reader:
         )
         for index, image in enumerate(pages):
             if mode == "line":
-                yield self.read_line_image(image, index=index)
+                page = self.read_line_image(image, index=index)
             else:
-                yield self.read_page_image(image, index=index)
+                page = self.read_page_image(image, index=index)
+            yield convert_page(page, script)
 
     def read_many(
         self, sources: Iterable[Any], *, mode: str = "page", workers: int = 2

@@ -6,6 +6,7 @@ Endpoints:
   Query options (also accepted as multipart form fields): ``format`` = ``json`` (default: the
   ``shizi read -f jsonl`` record) | ``text`` | ``hocr`` | ``pdf`` (searchable PDF); ``dpi`` (PDF
   rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` = ``page`` | ``line``;
+  ``script`` = ``as-printed`` (default) | ``simplified`` | ``traditional`` (OpenCC conversion);
   ``include`` (json only, comma list: ``text`` adds the reading-order text, ``images`` adds each
   page as a JPEG data URL — used by the web page; without it the JSON is exactly the jsonl record).
 - ``GET /healthz``, ``GET /v1/models``, ``GET /`` (the web page), ``/docs`` and ``/openapi.json``.
@@ -45,7 +46,8 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import InputError, ModelError
+from ..errors import InputError, ModelError, ShiziError
+from ..script import SCRIPTS, converter
 
 log = logging.getLogger("shizi.service")
 
@@ -103,6 +105,7 @@ class OCRRequest:
     rec: str | None = None
     mode: str = "page"  #: page | line
     include: tuple[str, ...] = ()  #: json extras: text, images
+    script: str = "as-printed"  #: as-printed | simplified | traditional (OpenCC)
 
 
 INPUT_ERROR_STATUS = {"too_large": 413, "unsupported": 415}
@@ -308,7 +311,7 @@ class OCRService:
         reader = self.reader(req.det, req.rec, req.mode)
         pages = []
         try:
-            for page in reader.iter_pages(data, mode=req.mode, name=req.name, dpi=req.dpi):
+            for page in reader.iter_pages(data, mode=req.mode, name=req.name, dpi=req.dpi, script=req.script):
                 pages.append(page)
                 if time.monotonic() > deadline:
                     raise ServiceError(504, f"request timed out after {len(pages)} page(s)")
@@ -364,6 +367,7 @@ _OCR_BODY = {
                     "rec": {"type": "string"},
                     "mode": {"type": "string", "enum": ["page", "line"]},
                     "include": {"type": "string"},
+                    "script": {"type": "string", "enum": list(SCRIPTS)},
                 },
             }
         },
@@ -483,6 +487,7 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
             None, description="json only: comma list of extras, 'text' and/or 'images' (page JPEGs)"
         ),
         filename: str | None = Query(None, description="name used in the result for a raw-body upload"),
+        script: str | None = Query(None, description="as-printed (default) | simplified | traditional"),
     ) -> Response:
         t0 = time.monotonic()
         body = await receive_body(service, request)
@@ -491,7 +496,8 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
         try:
             data, name, form = await split_upload(request, body, filename, service.config.max_upload_bytes)
             del body
-            query = {"format": format, "dpi": dpi, "det": det, "rec": rec, "mode": mode, "include": include}
+            query = {"format": format, "dpi": dpi, "det": det, "rec": rec, "mode": mode, "include": include,
+                     "script": script}
             req = parse_options(service.config, name, query, form)
             if not data:
                 raise ServiceError(422, "empty upload (0 bytes)", "empty")
@@ -608,8 +614,16 @@ def parse_options(c: ServiceConfig, name: str, query: dict[str, Any], form: dict
     bad = [x for x in include if x not in INCLUDES]
     if bad:
         raise ServiceError(422, f"unknown include {bad[0]!r} (one of: {', '.join(INCLUDES)})")
+    script = (opt("script") or "as-printed").lower()
+    if script not in SCRIPTS:
+        raise ServiceError(422, f"script must be one of {', '.join(SCRIPTS)}, got {script!r}")
+    if script != "as-printed":
+        try:
+            converter(script)
+        except ShiziError as e:
+            raise ServiceError(422, str(e)) from None
     return OCRRequest(name=name, fmt=fmt, dpi=dpi, det=opt("det") or None, rec=opt("rec") or None,
-                      mode=mode, include=include)
+                      mode=mode, include=include, script=script)
 
 
 async def run_ocr(service: OCRService, data: bytes, req: OCRRequest, t0: float):

@@ -1,13 +1,17 @@
-"""Bounded load test of ``shizi serve``: a fixed number of requests over loopback.
+"""Soak / load test of ``shizi serve``: a fixed number of requests over loopback.
 
 Starts its own server process (``python -m shizi.cli serve`` on 127.0.0.1, a free port), warms it up,
-sends ``--requests`` POST /v1/ocr requests (default 2,000) from ``--concurrency`` client threads
-with keep-alive connections, and reports requests/s, p50/p95/max latency, the error count (by
-status) and the server's resident memory (VmRSS) before and after the run, plus its peak.
+measures the unloaded latency (``--warmup`` requests one at a time), then sends ``--requests`` POST
+/v1/ocr requests (default 2,000) from ``--concurrency`` client threads with keep-alive connections,
+optionally while ``--slow-clients`` uploads trickle in (each sends its Content-Length, then a few
+bytes every half second, and reconnects when the server gives up on it). Prints the server's RSS and
+the status counts every ``--report-every`` requests, then requests/s, p50/p95/max latency (and p50
+over the unloaded p50), the answers by status and the server's resident memory (VmRSS).
 
-    .venv/bin/python bench/load.py                       # installed default models, bundled sample
-    .venv/bin/python bench/load.py --tiny                # tiny test models (no trained models needed)
-    .venv/bin/python bench/load.py --requests 500 --concurrency 8 --workers 2 --image page.png
+    .venv/bin/python bench/soak.py                       # installed default models, bundled sample
+    .venv/bin/python bench/soak.py --tiny                # tiny test models (no trained models needed)
+    .venv/bin/python bench/soak.py --requests 10000 --concurrency 8 --image line.png
+    .venv/bin/python bench/soak.py --requests 500 --concurrency 1 --slow-clients 20
 
 Loopback only: there is no option to target another host. Linux only (reads /proc for RSS).
 """
@@ -72,7 +76,7 @@ def wait_ready(proc: subprocess.Popen, port: int, log_path: Path, timeout: float
         except OSError:
             pass
         if proc.poll() is not None or time.time() > deadline:
-            sys.exit("load: the server did not start:\n" + log_path.read_text(errors="replace"))
+            sys.exit("soak: the server did not start:\n" + log_path.read_text(errors="replace"))
         time.sleep(0.2)
 
 
@@ -104,8 +108,21 @@ class Client:
         return status, time.perf_counter() - t0, data
 
 
+def slow_client(port: int, stop: threading.Event) -> None:
+    """Announce a 1 MB body, then send 10 bytes every 0.5 s until ``stop``; reconnect when cut off."""
+    while not stop.is_set():
+        try:
+            with socket.create_connection((HOST, port), timeout=5) as s:
+                s.sendall(b"POST /v1/ocr HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+                          b"Content-Length: 1000000\r\n\r\n")
+                while not stop.wait(0.5):
+                    s.sendall(b"x" * 10)
+        except OSError:
+            stop.wait(0.2)
+
+
 def multipart(data: bytes, name: str) -> tuple[bytes, str]:
-    boundary = "shizi-load-boundary-7d1f"
+    boundary = "shizi-soak-boundary-7d1f"
     head = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
@@ -135,11 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rec", help="recognizer name or folder (default: installed default)")
     ap.add_argument("--tiny", action="store_true", help="use the tiny test models (tests/tiny_models.py)")
     ap.add_argument("--json", type=Path, help="also write the report as JSON here")
+    ap.add_argument("--report-every", type=int, default=200, help="print RSS and statuses every N requests")
+    ap.add_argument("--slow-clients", type=int, default=0, help="trickling uploads held open during the run")
     args = ap.parse_args(argv)
     if not (1 <= args.requests <= 100_000 and 1 <= args.concurrency <= 64 and args.warmup >= 0):
         ap.error("--requests must be 1..100000 and --concurrency 1..64")
 
-    tmp = Path(tempfile.mkdtemp(prefix="shizi-load-"))
+    tmp = Path(tempfile.mkdtemp(prefix="shizi-soak-"))
     if args.tiny:
         sys.path.insert(0, str(ROOT / "tests"))
         from tiny_models import make_tiny_models
@@ -162,10 +181,15 @@ def main(argv: list[str] | None = None) -> int:
         warm = Client(port, path, body, ctype)
         status, _, reference = warm.post()  # every answer must equal this one (not checked for PDF)
         if status != 200:
-            sys.exit(f"load: first request failed ({status}: {reference[:300]!r}); see {log_path}")
-        for _ in range(max(0, args.warmup - 1)):
-            warm.post()
+            sys.exit(f"soak: first request failed ({status}: {reference[:300]!r}); see {log_path}")
+        unloaded = [warm.post()[1] for _ in range(max(1, args.warmup - 1))]
         rss_before = rss_mb(proc.pid)
+        slow = [threading.Thread(target=slow_client, args=(port, stop), daemon=True)
+                for _ in range(args.slow_clients)]
+        for t in slow:
+            t.start()
+        if slow:
+            time.sleep(1.0)  # all connected and sending before the timed run
 
         def monitor():
             while not stop.is_set():
@@ -199,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
                         latencies.append(dt)
                         if check and answer != reference:
                             mismatches[0] += 1
+                    done = sum(statuses.values())
+                    if done % args.report_every == 0:
+                        print(f"  {done:>7} requests  server RSS {rss_mb(proc.pid):7.1f} MB  statuses "
+                              f"{dict(sorted(statuses.items()))}", flush=True)
 
         t0 = time.perf_counter()
         threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
@@ -236,7 +264,10 @@ def main(argv: list[str] | None = None) -> int:
             "p95": round(percentile(latencies, 95) * 1000, 1),
             "max": round(max(latencies) * 1000, 1) if latencies else None,
             "mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+            "unloaded_p50": round(percentile(unloaded, 50) * 1000, 1),
+            "p50_over_unloaded": round(percentile(latencies, 50) / percentile(unloaded, 50), 2),
         },
+        "slow_clients": args.slow_clients,
         "errors": errors,
         "answers_differing_from_the_first": mismatches[0] if check else None,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
@@ -251,11 +282,13 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
     }
     r, m, lat = report, report["server_rss_mb"], report["latency_ms"]
-    print(f"shizi serve load: {r['requests']} requests, concurrency {r['concurrency']}, "
+    print(f"shizi serve soak: {r['requests']} requests, concurrency {r['concurrency']}, "
           f"{r['server_workers']} server workers, input {r['input']}, format {r['format']}")  # fmt: skip
     print(f"  models      {r['models']}")
     print(f"  throughput  {r['requests_per_s']:.2f} req/s  ({r['wall_s']:.1f} s)")
-    print(f"  latency     p50 {lat['p50']} ms   p95 {lat['p95']} ms   max {lat['max']} ms")
+    print(f"  latency     p50 {lat['p50']} ms   p95 {lat['p95']} ms   max {lat['max']} ms   "
+          f"(unloaded p50 {lat['unloaded_p50']} ms: {lat['p50_over_unloaded']}x; "
+          f"{r['slow_clients']} slow clients)")
     print(f"  errors      {r['errors']}   statuses {r['statuses']}   "
           f"answers differing from the first: {r['answers_differing_from_the_first']}")  # fmt: skip
     print(f"  server RSS  before {m['before']} MB   after {m['after']} MB   peak {m['peak']} MB "
