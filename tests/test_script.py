@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import draw_line
 
+from conftest import draw_line
 from shizi.recognition import RecognitionResult
 from shizi.script import convert_page
 
