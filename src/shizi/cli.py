@@ -1,4 +1,5 @@
-"""Command line: ``shizi read``, ``shizi models`` (more subcommands register in ``COMMANDS``).
+"""Command line: ``shizi read``, ``shizi batch``, ``shizi models``, ... (subcommands register in
+``COMMANDS``).
 
 Exit status: 0 every input read; 1 some inputs failed (each named on stderr, the others are still
 written); 2 usage error or no usable model.
@@ -38,6 +39,20 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
         help="output file (one input, or any number for text/jsonl) or directory "
         "(one file per input); default: stdout (pdf needs -o)",
     )
+    _add_reader_options(p)
+    p.add_argument(
+        "--overlay",
+        metavar="PNG",
+        help="also write an overlay picture (boxes and text) of the first page of each input; "
+        "a directory when there are several inputs",
+    )
+    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
+    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
+    p.set_defaults(func=cmd_read)
+
+
+def _add_reader_options(p: argparse.ArgumentParser) -> None:
+    """The options that build the Reader (``read`` and ``batch``)."""
     p.add_argument(
         "--mode",
         choices=("page", "line"),
@@ -45,7 +60,6 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
         help="page: detect lines then recognise (default); line: each input is one text line",
     )
     p.add_argument("--dpi", type=int, default=200, help="PDF rasterisation resolution (default: 200)")
-    p.add_argument("--threads", type=int, default=1, help="onnxruntime threads per model (default: 1)")
     p.add_argument(
         "--det", metavar="NAME", help="detection model name or folder (default: installed default)"
     )
@@ -61,23 +75,14 @@ def _add_read(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--script", choices=("as-printed", "simplified", "traditional"), default="as-printed",
                    help="Chinese text as printed (default), or converted to simplified or traditional "
                    "characters with OpenCC (pip install 'shizi[script]')")
-    p.add_argument(
-        "--overlay",
-        metavar="PNG",
-        help="also write an overlay picture (boxes and text) of the first page of each input; "
-        "a directory when there are several inputs",
-    )
     p.add_argument("--max-pixels", type=int, default=None, help="per-page pixel limit (default: 100,000,000)")
     p.add_argument("--max-pages", type=int, default=None, help="per-input page limit (default: 500)")
-    p.add_argument("--no-progress", action="store_true", help="never show the progress bar")
-    p.set_defaults(func=cmd_read)
 
 
-def _make_reader(args: argparse.Namespace):
+def _reader_kwargs(args: argparse.Namespace) -> dict:
     from .io import DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS
-    from .reader import Reader
 
-    return Reader(
+    return dict(
         detector=False if args.mode == "line" else args.det,
         recognizer=args.rec,
         threads=args.threads,
@@ -89,6 +94,12 @@ def _make_reader(args: argparse.Namespace):
         max_pixels=args.max_pixels or DEFAULT_MAX_PIXELS,
         max_pages=args.max_pages or DEFAULT_MAX_PAGES,
     )
+
+
+def _make_reader(args: argparse.Namespace):
+    from .reader import Reader
+
+    return Reader(**_reader_kwargs(args))
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -220,6 +231,51 @@ def _write_file(path: Path, data: bytes) -> None:
         path.write_bytes(data)
     except OSError as e:
         raise ShiziError(f"cannot write {path}: {e}") from None
+
+
+# ----------------------------------------------------------------------------- batch
+
+
+def _add_batch(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="read many files (folders, globs, a manifest) into JSONL, Parquet or a folder; resumable",
+        description="Read many inputs with several processes. A re-run skips what is done and retries "
+        "what failed. Exit 0: all read; 1: some inputs failed (records in the output); 2: usage error.",
+    )
+    p.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="files, folders (searched recursively) or globs")
+    p.add_argument("--manifest", metavar="FILE", help="a text file of paths, or JSONL of {\"id\", \"path\"}")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="results.jsonl, results.parquet, or a folder (per-file outputs in -f's format)")
+    p.add_argument("-f", "--format", choices=FORMATS, default="text",
+                   help="per-file format when OUT is a folder (default: text)")
+    p.add_argument("--workers", type=int, default=1, help="processes, one thread each (default: 1)")
+    _add_reader_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_batch, threads=1)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import collect, run_batch
+
+    if args.workers < 1 or args.dpi <= 0:
+        raise UsageError("--workers and --dpi must be positive")
+    if not args.inputs and not args.manifest:
+        raise UsageError("give inputs (files, folders, globs) or --manifest")
+    items = collect(args.inputs, args.manifest)
+    if not items:
+        raise UsageError("no inputs found")
+    kwargs = _reader_kwargs(args)
+    if args.workers > 1:
+        _make_reader(args)  # a missing model is said once here, not by every worker process
+    summary = run_batch(items, args.output, fmt=args.format, reader_kwargs=kwargs,
+                        read_kwargs={"mode": args.mode}, workers=args.workers, progress=not args.no_progress)
+    for rec in summary.failures[:20]:
+        print(f"shizi: error: {rec['file']}: {rec['error']}", file=sys.stderr)
+    print(f"batch: {summary.total} inputs: {summary.read} read, {summary.skipped} done before, "
+          f"{summary.failed} failed -> {args.output}", file=sys.stderr)
+    return 1 if summary.failed else 0
 
 
 # ----------------------------------------------------------------------------- models
@@ -383,7 +439,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 #: Subcommand registrars: each adds one subparser with ``set_defaults(func=...)``.
 #: Adding a subcommand (e.g. ``serve``, ``eval``) = one ``_add_x`` function appended here.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_read, _add_models, _add_serve, _add_eval]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_read, _add_batch, _add_models, _add_serve, _add_eval]
 
 
 def build_parser() -> argparse.ArgumentParser:
