@@ -117,8 +117,8 @@ def cmd_read(args: argparse.Namespace) -> int:
         out_dir = out
     if fmt == "pdf" and out is None:
         raise UsageError("-f pdf needs -o OUT (a file, or a directory for several inputs)")
-    if fmt == "hocr" and many and out_dir is None:
-        raise UsageError("-f hocr makes one document per input: give several inputs -o DIR/")
+    if fmt in ("hocr", "alto") and many and out_dir is None:
+        raise UsageError(f"-f {fmt} makes one document per input: give several inputs -o DIR/")
     overlay_dir: Path | None = None
     if args.overlay and (many or Path(args.overlay).is_dir()):
         overlay_dir = Path(args.overlay)
@@ -161,7 +161,7 @@ def cmd_read(args: argparse.Namespace) -> int:
                         bar.update(1)
                 from .document import Document
 
-                doc = Document(pages, source=f)
+                doc = Document(pages, source=f, models=reader.model_names(args.mode))
             except InputError as e:
                 failed += 1
                 _warn(bar, f"shizi: error: {e}")

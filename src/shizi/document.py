@@ -222,6 +222,8 @@ class Page:
 class Document:
     pages: list[Page] = field(default_factory=list)
     source: str | None = None
+    #: the models that read it, task -> name (``Reader.model_names()``); written into ALTO, not to_dict()
+    models: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def lines(self) -> list[Line]:

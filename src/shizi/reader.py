@@ -121,7 +121,19 @@ class Reader:
         otherwise than the Reader's settings for this call. Raises InputError for bad input."""
         name = name or source_name(source)
         pages = self.iter_pages(source, mode=mode, name=name, dpi=dpi, script=script)
-        return Document(list(pages), source=name)
+        return Document(list(pages), source=name, models=self.model_names(mode))
+
+    def model_names(self, mode: str = "page") -> dict[str, str]:
+        """task -> name of the models this Reader reads with (stages given as objects: their class)."""
+        stages = [("recognition", self.recognizer)]
+        if mode == "page":
+            stages = [("detection", self.detector), ("orientation", self.orienter)] + stages
+        out = {}
+        for task, obj in stages:
+            if obj is not None:
+                info = getattr(obj, "info", None)
+                out[task] = getattr(info, "name", None) or type(obj).__name__
+        return out
 
     def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None,
                    dpi: int | None = None, script: str | None = None) -> Iterator[Page]:

@@ -1,4 +1,4 @@
-"""Output formats: text, JSON (result model), JSONL records, hOCR, searchable PDF, overlay PNG.
+"""Output formats: text, JSON (result model), JSONL records, hOCR, ALTO, searchable PDF, overlay PNG.
 
 :func:`render` is the one dispatcher the CLI and the service use: ``render(doc, fmt)`` gives the
 document in any of :data:`FORMATS` as bytes.
@@ -12,15 +12,17 @@ from .json import jsonl_error, jsonl_record, to_json, to_jsonl_line
 from .text import to_text
 
 #: output formats of :func:`render`
-FORMATS = ("text", "json", "jsonl", "hocr", "pdf")
+FORMATS = ("text", "json", "jsonl", "hocr", "alto", "pdf")
 #: file name extension of each format
-EXTENSIONS = {"text": ".txt", "json": ".json", "jsonl": ".jsonl", "hocr": ".hocr", "pdf": ".pdf"}
+EXTENSIONS = {"text": ".txt", "json": ".json", "jsonl": ".jsonl", "hocr": ".hocr", "alto": ".alto.xml",
+              "pdf": ".pdf"}
 #: HTTP media type of each format
 MEDIA_TYPES = {
     "text": "text/plain; charset=utf-8",
     "json": "application/json",
     "jsonl": "application/json",
     "hocr": "application/xhtml+xml; charset=utf-8",
+    "alto": "application/xml; charset=utf-8",
     "pdf": "application/pdf",
 }
 
@@ -48,6 +50,10 @@ def render(doc: Document, fmt: str, *, name: str | None = None, dpi: float = 200
         return (to_jsonl_line(jsonl_record(doc, name)) + "\n").encode("utf-8")
     if fmt == "hocr":
         return to_hocr(doc, title=name or "shizi").encode("utf-8")
+    if fmt == "alto":
+        from .alto import to_alto
+
+        return to_alto(doc, title=name or None).encode("utf-8")
     if fmt == "pdf":
         return to_pdf(doc, dpi=dpi)
     raise ValueError(f"unknown output format {fmt!r} (one of: {', '.join(FORMATS)})")

@@ -4,8 +4,9 @@ Endpoints:
 
 - ``POST /v1/ocr``: an image or PDF as a multipart upload (field ``file``) or as the raw request body.
   Query options (also accepted as multipart form fields): ``format`` = ``json`` (default: the
-  ``shizi read -f jsonl`` record) | ``text`` | ``hocr`` | ``pdf`` (searchable PDF); ``dpi`` (PDF
-  rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` = ``page`` | ``line``;
+  ``shizi read -f jsonl`` record) | ``text`` | ``hocr`` | ``alto`` (ALTO 4.4 XML) | ``pdf`` (searchable
+  PDF); ``dpi`` (PDF rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` = ``page`` |
+  ``line``;
   ``script`` = ``as-printed`` (default) | ``simplified`` | ``traditional`` (OpenCC conversion);
   ``include`` (json only, comma list: ``text`` adds the reading-order text, ``images`` adds each
   page as a JPEG data URL — used by the web page; without it the JSON is exactly the jsonl record).
@@ -54,7 +55,7 @@ log = logging.getLogger("shizi.service")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "sample.png"
 #: ``format`` values; ``json`` is the ``shizi read -f jsonl`` record (``jsonl`` is accepted for it)
-FORMATS = ("json", "text", "hocr", "pdf")
+FORMATS = ("json", "text", "hocr", "alto", "pdf")
 INCLUDES = ("text", "images")
 
 
@@ -317,7 +318,7 @@ class OCRService:
                     raise ServiceError(504, f"request timed out after {len(pages)} page(s)")
         except InputError as e:
             raise ServiceError(input_error_status(e), e.problem, e.kind) from None
-        doc = Document(pages, source=req.name)
+        doc = Document(pages, source=req.name, models=reader.model_names(req.mode))
         if req.fmt != "json":
             dpi = req.dpi if req.fmt == "pdf" and _looks_like_pdf(data) else 200
             return render(doc, req.fmt, name=req.name, dpi=dpi), MEDIA_TYPES[req.fmt]
@@ -387,6 +388,7 @@ _OCR_RESPONSES: dict[int | str, dict[str, Any]] = {
             "application/json": {},
             "text/plain": {},
             "application/xhtml+xml": {},
+            "application/xml": {},
             "application/pdf": {},
         },
     },
@@ -478,7 +480,7 @@ def create_app(config: ServiceConfig | None = None, **overrides: Any):
     )
     async def ocr(
         request: Request,
-        format: str | None = Query(None, description="json (default) | text | hocr | pdf"),
+        format: str | None = Query(None, description="json (default) | text | hocr | alto | pdf"),
         dpi: int | None = Query(None, description=f"PDF rasterisation dpi (default {cfg.dpi})"),
         det: str | None = Query(None, description="detector name (GET /v1/models)"),
         rec: str | None = Query(None, description="recognizer name (GET /v1/models)"),
