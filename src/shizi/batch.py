@@ -169,40 +169,44 @@ def _init_worker(reader_kwargs: dict) -> None:
     _READER = Reader(**reader_kwargs)
 
 
-def _work(task: tuple[str, str, str, str | None, dict]) -> dict:
-    """Read one input (in a worker): its record, or a failure record. Never raises."""
-    item_id, path, fmt, out_path, read_kwargs = task
+def read_one(reader, item_id: str, path: str, fmt: str, read_kwargs: dict,
+             data: bytes | None = None) -> tuple[dict, bytes | None]:
+    """Read one input (``data``, else the file at ``path``) with ``reader``: (its record, the output
+    file's bytes for a per-file ``fmt``, else None), or a failure record. Never raises."""
     try:
-        doc = _READER.read(path, name=path, **read_kwargs)
-        if out_path is None:
+        doc = reader.read(data if data is not None else path, name=path, **read_kwargs)
+        if fmt in ("jsonl", "parquet"):
             from .export import jsonl_record
 
             rec = {"id": item_id, **jsonl_record(doc, path)}
             if fmt == "parquet":
                 rec["text"] = doc.text()
-            return rec
+            return rec, None
         from .export import render
         from .io import _looks_like_pdf
 
-        with open(path, "rb") as fh:
-            dpi = (read_kwargs.get("dpi") or _READER.dpi) if _looks_like_pdf(fh.read(1024)) else 200
-        data = render(doc, fmt, name=path, dpi=dpi)
-        target = Path(out_path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-        return {"id": item_id, "file": path, "output": str(target),
-                "pages": len(doc.pages), "lines": len(doc.lines)}
+        if data is None:
+            with open(path, "rb") as fh:
+                head = fh.read(1024)
+        else:
+            head = data[:1024]
+        dpi = (read_kwargs.get("dpi") or reader.dpi) if _looks_like_pdf(head) else 200
+        payload = render(doc, fmt, name=path, dpi=dpi)
+        return {"id": item_id, "file": path, "pages": len(doc.pages), "lines": len(doc.lines)}, payload
     except InputError as e:
-        return {"id": item_id, "file": path, "error": e.problem, "kind": e.kind}
+        return {"id": item_id, "file": path, "error": e.problem, "kind": e.kind}, None
     except Exception as e:  # noqa: BLE001 - a failure is a record, never a stopped run
         return {"id": item_id, "file": path, "error": f"internal error: {type(e).__name__}: {e}",
-                "kind": "internal"}
+                "kind": "internal"}, None
 
 
-def _run_tasks(tasks: list[tuple], reader_kwargs: dict, workers: int) -> Iterator[dict]:
-    """Records of ``tasks`` as they finish (in order with one worker)."""
+def _work(task: tuple[str, str, str, dict]) -> tuple[dict, bytes | None]:
+    item_id, path, fmt, read_kwargs = task
+    return read_one(_READER, item_id, path, fmt, read_kwargs)
+
+
+def _run_tasks(tasks: list[tuple], reader_kwargs: dict, workers: int) -> Iterator[tuple[dict, bytes | None]]:
+    """(record, output bytes) of ``tasks`` as they finish (in order with one worker)."""
     if workers <= 1:
         _init_worker(reader_kwargs)
         for t in tasks:
@@ -230,7 +234,7 @@ def _run_tasks(tasks: list[tuple], reader_kwargs: dict, workers: int) -> Iterato
             except BrokenProcessPool:  # a worker died (killed, out of memory): its tasks fail, go on
                 for t in running.values():
                     yield {"id": t[0], "file": t[1], "error": "worker process died while reading this input",
-                           "kind": "internal"}
+                           "kind": "internal"}, None
 
 
 def run_batch(
@@ -242,10 +246,14 @@ def run_batch(
     read_kwargs: dict | None = None,
     workers: int = 1,
     progress: bool = True,
+    ray: str | None = None,
 ) -> Summary:
     """Read ``items`` into ``out`` (a ``.jsonl`` / ``.parquet`` file, or a folder for per-file outputs
     in ``fmt``); see the module docstring. ``reader_kwargs`` build each worker's Reader (``threads`` is
-    1), ``read_kwargs`` go to every ``Reader.read`` (``mode``, ``dpi``, ``script``)."""
+    1), ``read_kwargs`` go to every ``Reader.read`` (``mode``, ``dpi``, ``script``). ``ray``: run on a
+    Ray cluster instead of local processes (``"local"`` starts one here, else its address; the
+    ``[ray]`` extra; :mod:`shizi.ray`), ``workers`` then being the number of actors (default: the
+    cluster's CPUs)."""
     from .export import EXTENSIONS, FORMATS
 
     out = Path(out)
@@ -264,20 +272,31 @@ def run_batch(
     journal = Journal(journal_path)
     summary = Summary(total=len(items))
     tasks = []
+    targets: dict[str, Path] = {}
     for it in items:
         target = None if to_file else out / mirror_path(it.path, EXTENSIONS[fmt])
         if it.id in journal.done and (target is None or target.exists()):
             summary.skipped += 1
             continue
-        tasks.append((it.id, it.path, fmt, None if target is None else str(target), read_kwargs))
+        if target is not None:
+            targets[it.id] = target
+        tasks.append((it.id, it.path, fmt, read_kwargs))
 
     bar = None
     if progress and tasks:
         from tqdm import tqdm
 
         bar = tqdm(total=len(tasks), unit="file", desc="batch", file=sys.stderr, dynamic_ncols=True)
+    if ray is not None:
+        from .ray import run_tasks as ray_tasks
+
+        results = ray_tasks(tasks, reader_kwargs, address=ray, actors=None if workers <= 1 else workers)
+    else:
+        results = _run_tasks(tasks, reader_kwargs, workers)
     try:
-        for rec in _run_tasks(tasks, reader_kwargs, workers):
+        for rec, payload in results:
+            if payload is not None:
+                rec = _write_output(rec, targets[rec["id"]], payload)
             journal.add(rec)
             if "error" in rec:
                 summary.failed += 1
@@ -293,6 +312,18 @@ def run_batch(
     if to_file and fmt == "parquet":
         write_parquet(journal_path, out)
     return summary
+
+
+def _write_output(rec: dict, target: Path, payload: bytes) -> dict:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, target)
+    except OSError as e:
+        return {"id": rec["id"], "file": rec["file"], "error": f"cannot write {target}: {e}",
+                "kind": "output"}
+    return {**rec, "output": str(target)}
 
 
 def _need_pyarrow():
@@ -325,4 +356,5 @@ def write_parquet(journal: Path, out: Path) -> None:
     os.replace(tmp, out)
 
 
-__all__ = ["Item", "Summary", "collect", "read_manifest", "mirror_path", "run_batch", "INPUT_SUFFIXES"]
+__all__ = ["Item", "Summary", "collect", "read_manifest", "mirror_path", "read_one", "run_batch",
+           "INPUT_SUFFIXES"]

@@ -250,7 +250,12 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
                    help="results.jsonl, results.parquet, or a folder (per-file outputs in -f's format)")
     p.add_argument("-f", "--format", choices=FORMATS, default="text",
                    help="per-file format when OUT is a folder (default: text)")
-    p.add_argument("--workers", type=int, default=1, help="processes, one thread each (default: 1)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes, one thread each (default: 1); with --ray: actors "
+                   "(default: the cluster's CPUs)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="read on a Ray cluster: its address (e.g. auto, ray://head:10001), or none to start "
+                   "one here (pip install 'shizi[ray]')")
     _add_reader_options(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_batch, threads=1)
@@ -267,10 +272,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if not items:
         raise UsageError("no inputs found")
     kwargs = _reader_kwargs(args)
-    if args.workers > 1:
+    if args.workers > 1 or args.ray:
         _make_reader(args)  # a missing model is said once here, not by every worker process
     summary = run_batch(items, args.output, fmt=args.format, reader_kwargs=kwargs,
-                        read_kwargs={"mode": args.mode}, workers=args.workers, progress=not args.no_progress)
+                        read_kwargs={"mode": args.mode}, workers=args.workers, progress=not args.no_progress,
+                        ray=args.ray)
     for rec in summary.failures[:20]:
         print(f"shizi: error: {rec['file']}: {rec['error']}", file=sys.stderr)
     print(f"batch: {summary.total} inputs: {summary.read} read, {summary.skipped} done before, "

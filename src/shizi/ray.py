@@ -1,0 +1,158 @@
+"""OCR on a Ray cluster with Ray Data (``pip install 'shizi[ray]'``).
+
+``read_dataset(ds)`` maps a dataset of files (``ray.data.read_binary_files(paths, include_paths=True)``:
+columns ``bytes`` and ``path``) to one row per file — ``file``, ``error``, ``kind``, ``text`` and
+``record`` (the ``shizi read -f jsonl`` record as JSON) — with ``map_batches`` over :class:`ReadBatch`, a
+callable class that loads one :class:`shizi.Reader` per actor (``num_cpus=1``, one onnxruntime
+thread). Write the result with ``write_parquet`` / ``write_json``, or let ``shizi batch --ray`` (which
+calls :func:`run_tasks`) journal it like a local run::
+
+    import ray, shizi.ray
+    ds = ray.data.read_binary_files("s3://bucket/scans/", include_paths=True)
+    shizi.ray.read_dataset(ds, concurrency=16).write_parquet("s3://bucket/ocr/")
+
+The files are read where the actors run: on a cluster they must be on storage every node sees (S3,
+NFS, ...). Models are the ones installed with shizi on each node (or folders named in
+``reader_kwargs`` that every node has).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from .errors import ShiziError
+
+
+class ReadBatch:
+    """``map_batches`` callable: one Reader per actor; a batch of ``bytes``/``path`` rows in, one result
+    row per file out. ``fmt`` other than ``jsonl`` adds ``output``: that format's bytes."""
+
+    def __init__(self, reader_kwargs: dict | None = None, read_kwargs: dict | None = None,
+                 fmt: str = "jsonl") -> None:
+        from .reader import Reader
+
+        self.reader = Reader(**{**(reader_kwargs or {}), "threads": 1})
+        self.read_kwargs = dict(read_kwargs or {})
+        self.fmt = fmt
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, list]:
+        from .batch import read_one
+
+        out: dict[str, list] = {k: [] for k in ("file", "error", "kind", "text", "record", "output")}
+        for data, path in zip(batch["bytes"], batch["path"], strict=True):
+            path = str(path)
+            fmt = "parquet" if self.fmt == "jsonl" else self.fmt  # parquet: the record with its text
+            rec, payload = read_one(self.reader, path, path, fmt, self.read_kwargs, data=bytes(data))
+            rec.pop("id", None)
+            out["file"].append(path)
+            out["error"].append(rec.get("error"))
+            out["kind"].append(rec.get("kind"))
+            out["text"].append(rec.pop("text", None))
+            out["record"].append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+            out["output"].append(payload if payload is not None else b"")
+        return out
+
+
+def read_dataset(ds, *, concurrency: int | None = None, batch_size: int = 4,
+                 reader_kwargs: dict | None = None, read_kwargs: dict | None = None, fmt: str = "jsonl"):
+    """``ds`` (``bytes`` and ``path`` columns) read by ``concurrency`` actors (default: the cluster's
+    CPUs), ``batch_size`` files per call."""
+    import ray
+
+    if concurrency is None:
+        concurrency = max(1, int(ray.cluster_resources().get("CPU", 1)))
+    return ds.map_batches(ReadBatch, fn_constructor_kwargs={"reader_kwargs": reader_kwargs,
+                                                            "read_kwargs": read_kwargs, "fmt": fmt},
+                          batch_size=batch_size, num_cpus=1, concurrency=concurrency, batch_format="numpy")
+
+
+def _init(address: str) -> None:
+    try:
+        import ray
+        import ray.data
+    except ImportError:
+        raise ShiziError("--ray needs Ray: pip install 'shizi[ray]'") from None
+    import logging
+
+    for name in ("ray", "ray.data"):  # progress is shizi batch's own bar; Ray's warnings still show
+        logging.getLogger(name).setLevel(logging.WARNING)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    if not ray.is_initialized():
+        kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                              "configure_logging": False}
+        if address == "local":
+            ray.init(**kw)
+        else:
+            ray.init(address=address, **kw)
+
+
+def _unreadable(path: str, max_bytes: int) -> tuple[str, str] | None:
+    """Why a file cannot be handed to ``read_binary_files`` (which would stop the whole run), else None."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "no such file", "not_found"
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}", "unreadable"
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file", "not_a_file"
+    if st.st_size == 0:
+        return "empty file (0 bytes)", "empty"
+    if st.st_size > max_bytes:
+        return f"file too large ({st.st_size:,} bytes, limit {max_bytes:,})", "too_large"
+    if not os.access(path, os.R_OK):
+        return "permission denied", "unreadable"
+    return None
+
+
+def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local",
+              actors: int | None = None) -> Iterator[tuple[dict, bytes | None]]:
+    """``shizi batch --ray``: (record, output bytes) of each ``(id, path, fmt, read_kwargs)`` task, read
+    on the cluster (``read_binary_files`` → :func:`read_dataset`), as the rows come back."""
+    import ray
+
+    from .io import DEFAULT_MAX_BYTES
+
+    if not tasks:
+        return
+    _init(address)
+    max_bytes = reader_kwargs.get("max_bytes", DEFAULT_MAX_BYTES)
+    ids: dict[str, list[str]] = {}
+    paths = []
+    for item_id, path, _fmt, _ in tasks:
+        bad = _unreadable(path, max_bytes)
+        if bad is not None:
+            yield {"id": item_id, "file": path, "error": bad[0], "kind": bad[1]}, None
+            continue
+        ids.setdefault(path, []).append(item_id)
+        if len(ids[path]) == 1:
+            paths.append(path)
+    if not paths:
+        return
+    fmt, read_kwargs = tasks[0][2], tasks[0][3]
+    # reading files is I/O: the read tasks take no CPU slot, so that every CPU can hold a Reader actor
+    ds = ray.data.read_binary_files(paths, include_paths=True, ray_remote_args={"num_cpus": 0})
+    # read_binary_files names local files by their absolute path: map back to the path as given
+    given = {os.path.abspath(p): p for p in paths}
+    rows = read_dataset(ds, concurrency=actors, reader_kwargs=reader_kwargs, read_kwargs=read_kwargs,
+                        fmt="jsonl" if fmt in ("jsonl", "parquet") else fmt)
+    for row in rows.iter_rows():
+        path = given.get(os.path.abspath(str(row["file"])), str(row["file"]))
+        rec = json.loads(row["record"])
+        rec["file"] = path
+        if fmt == "parquet" and row["text"] is not None:
+            rec["text"] = row["text"]
+        payload = bytes(row["output"]) if row["output"] is not None and len(row["output"]) else None
+        for item_id in ids.get(path, [path]):
+            yield {"id": item_id, **rec}, payload
+
+
+__all__ = ["ReadBatch", "read_dataset", "run_tasks"]
