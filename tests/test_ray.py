@@ -6,8 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from conftest import draw_line
 from PIL import Image
+
+from conftest import draw_line
 
 ray = pytest.importorskip("ray")
 
