@@ -562,3 +562,59 @@ def test_slow_uploads_do_not_take_the_workers(config):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def test_processes_mode_restarts_a_killed_process(tiny_models, tmp_path):
+    """shizi serve --processes 2: two server processes under uvicorn's manager; one killed with
+    SIGKILL is replaced and the service keeps answering."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    det, rec = tiny_models
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (tmp_path / "serve.log").open("wb")
+    cmd = [sys.executable, "-m", "shizi.cli", "serve", "--port", str(port), "--processes", "2",
+           "--workers", "1", "--det", str(det), "--rec", str(rec), "--no-orient", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+
+    def children() -> set[int]:  # the server processes (not multiprocessing's resource tracker)
+        kids = set()
+        for t in os.listdir(f"/proc/{proc.pid}/task"):
+            kids |= {int(k) for k in open(f"/proc/{proc.pid}/task/{t}/children").read().split()}
+        return {k for k in kids if "spawn_main" in open(f"/proc/{k}/cmdline").read()}
+
+    def ocr_ok() -> bool:
+        try:
+            r = httpx.post(f"http://127.0.0.1:{port}/v1/ocr", content=_png(_page([3])), timeout=10)
+        except httpx.HTTPError:
+            return False
+        return r.status_code == 200 and r.json()["pages"][0]["lines"][0]["text"] == "中中中"
+
+    def wait(cond, seconds: float) -> bool:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if cond():
+                return True
+            time.sleep(0.3)
+        return False
+
+    try:
+        assert wait(ocr_ok, 60), (tmp_path / "serve.log").read_text()
+        servers = sorted(children())
+        assert len(servers) == 2, servers
+        victim = servers[0]
+        os.kill(victim, signal.SIGKILL)
+        assert wait(lambda: victim not in children() and len(children()) == 2, 30)
+        assert wait(ocr_ok, 30)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()

@@ -337,7 +337,10 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--workers", type=int, default=2, help="inference threads (default: 2)")
+    p.add_argument("--workers", type=int, default=2, help="inference threads per process (default: 2)")
+    p.add_argument("--processes", type=int, default=1,
+                   help="server processes under uvicorn's process manager (restarted when one dies), each "
+                   "with its own models, --workers threads and --queue (default: 1)")
     p.add_argument("--queue", type=int, default=8, help="requests that may wait for a worker; more → 503")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds per request → 504 (default: 120)")
     p.add_argument("--upload-timeout", type=float, default=30.0,
@@ -355,8 +358,10 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    if min(args.workers, args.threads, args.port + 1, args.max_pages, args.max_pixels, args.dpi) <= 0:
-        raise UsageError("--workers, --threads, --max-pages, --max-pixels and --dpi must be positive")
+    if min(args.workers, args.processes, args.threads, args.port + 1, args.max_pages, args.max_pixels,
+           args.dpi) <= 0:
+        raise UsageError("--workers, --processes, --threads, --max-pages, --max-pixels and --dpi "
+                         "must be positive")
     if args.queue < 0 or args.timeout <= 0 or args.max_upload_mb <= 0 or args.upload_timeout <= 0:
         raise UsageError("--queue must be >= 0, --timeout, --upload-timeout and --max-upload-mb positive")
     try:
@@ -379,16 +384,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         dpi=args.dpi,
         orient=not args.no_orient,
     )
+    limits = {"host": args.host, "port": args.port, "log_level": args.log_level, "timeout_keep_alive": 5,
+              "limit_concurrency": max(64, 4 * (args.workers + args.queue))}
+    if args.processes > 1:
+        import dataclasses
+        import os
+
+        from .models import default_model, find_model
+
+        for task, spec in (("detection", cfg.det), ("recognition", cfg.rec)):  # said here, not per process
+            find_model(spec, task=task) if spec is not None else default_model(task)
+        os.environ["SHIZI_SERVICE_CONFIG"] = json.dumps(dataclasses.asdict(cfg))
+        print(f"shizi: serving on http://{args.host}:{args.port}/ with {args.processes} processes",
+              file=sys.stderr)
+        uvicorn.run("shizi.service.app:app_from_env", factory=True, workers=args.processes, **limits)
+        return 0
     app = create_app(cfg)  # loads the default models once; ModelError → exit 2
     print(f"shizi: serving on http://{args.host}:{args.port}/ (API docs: /docs)", file=sys.stderr)
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        limit_concurrency=max(64, 4 * (args.workers + args.queue)),
-        timeout_keep_alive=5,
-    )
+    uvicorn.run(app, **limits)
     return 0
 
 

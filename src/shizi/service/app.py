@@ -553,6 +553,14 @@ def _add_error_handlers(app) -> None:
         return err(500, f"internal error: {type(exc).__name__}: {exc}")
 
 
+def app_from_env():
+    """App factory for server processes started by uvicorn (``shizi serve --processes N``): the
+    ServiceConfig is the JSON in ``SHIZI_SERVICE_CONFIG``."""
+    import os
+
+    return create_app(ServiceConfig(**json.loads(os.environ.get("SHIZI_SERVICE_CONFIG", "{}"))))
+
+
 _FRAMING = 16 * 1024  # multipart boundaries, headers and option fields on top of the file
 
 
@@ -714,5 +722,6 @@ async def _parse_multipart(request, body: bytes) -> tuple[bytes, str, dict[str, 
     return data, name, opts
 
 
-__all__ = ["ServiceConfig", "OCRService", "OCRRequest", "ServiceError", "create_app", "input_error_status",
+__all__ = ["ServiceConfig", "OCRService", "OCRRequest", "ServiceError", "create_app", "app_from_env",
+           "input_error_status",
            "parse_options"]
