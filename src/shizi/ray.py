@@ -139,7 +139,9 @@ def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local"
         return
     fmt, read_kwargs = tasks[0][2], tasks[0][3]
     # reading files is I/O: the read tasks take no CPU slot, so that every CPU can hold a Reader actor
-    ds = ray.data.read_binary_files(paths, include_paths=True, ray_remote_args={"num_cpus": 0})
+    # (at 1 CPU, two actors on 2 CPUs never started); at most two of them at once (zero-CPU tasks
+    # are otherwise unbounded: 96 worker processes for 200 files were seen)
+    ds = ray.data.read_binary_files(paths, include_paths=True, num_cpus=0, concurrency=2)
     # read_binary_files names local files by their absolute path: map back to the path as given
     given = {os.path.abspath(p): p for p in paths}
     rows = read_dataset(ds, concurrency=actors, reader_kwargs=reader_kwargs, read_kwargs=read_kwargs,
