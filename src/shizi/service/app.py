@@ -5,9 +5,9 @@ Endpoints:
 - ``POST /v1/ocr``: an image or PDF as a multipart upload (field ``file``) or as the raw request body.
   Query options (also accepted as multipart form fields): ``format`` = ``json`` (default: the
   ``shizi read -f jsonl`` record) | ``text`` | ``hocr`` | ``alto`` (ALTO 4.4 XML) | ``pdf`` (searchable
-  PDF); ``dpi`` (PDF rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` = ``page`` |
-  ``line``;
-  ``script`` = ``as-printed`` (default) | ``simplified`` | ``traditional`` (OpenCC conversion);
+  PDF); ``dpi`` (PDF rasterisation); ``det`` / ``rec`` (installed model names); ``mode`` =
+  ``page`` | ``line``; ``script`` = ``as-printed`` (default) | ``simplified`` | ``traditional``
+  (OpenCC conversion);
   ``include`` (json only, comma list: ``text`` adds the reading-order text, ``images`` adds each
   page as a JPEG data URL — used by the web page; without it the JSON is exactly the jsonl record).
 - ``GET /healthz``, ``GET /v1/models``, ``GET /`` (the web page), ``/docs`` and ``/openapi.json``.
