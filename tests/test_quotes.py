@@ -62,31 +62,3 @@ def test_brackets_close_in_kind_at_the_less_certain_end():
     assert _decode([{"「": 0.6, "[": 0.4}, {"a": 0.99}, {"」": 0.6, "]": 0.4}], pairer) == "「a」"
     assert _decode([{"a": 0.99}, {"】": 0.6, "]": 0.4}], pairer) == "a】"
     assert _decode([{"[": 0.9999}, {"a": 0.99}, {"】": 0.9999}], pairer) == "[a】"
-
-
-def test_punctuation_takes_the_width_of_the_text_around_it():
-    cs = list("自由ab12,，.。:：()（）")
-
-    def decode(marks, pairer):
-        rows = []
-        for m in marks:
-            p = np.full(len(cs) + 1, 1e-6, np.float32)
-            for ch, v in m.items():
-                p[cs.index(ch) + 1] = v
-            rows += [p, np.eye(len(cs) + 1, dtype=np.float32)[0]]
-        return ctc_greedy_decode(np.stack(rows), cs, pairer=pairer).text
-
-    width = QuotePairer(cs, width=True)
-
-    def line(text, alt=None):  # each char sure, the marks read with some doubt about their width
-        return [{ch: 0.7, alt[ch]: 0.3} if alt and ch in alt else {ch: 0.99} for ch in text]
-
-    swap = {",": "，", "，": ",", ".": "。", "。": ".", ":": "：", "：": ":"}
-    assert decode(line("自,由", swap), width) == "自，由"  # between Han: full-width
-    assert decode(line("1，2", swap), width) == "1,2"  # between digits: half-width
-    assert decode(line("a。b", swap), width) == "a.b"
-    assert decode(line("自由.", swap), width) == "自由。"  # one neighbour, Han
-    assert decode(line("a,自", swap), width) == "a,自"  # a neighbour of each kind: as read
-    assert decode(line("自,由", swap), QuotePairer(cs)) == "自,由"  # off by default
-    sure = [{"自": 0.99}, {",": 0.99999}, {"由": 0.99}]  # the other width never had min_prob
-    assert decode(sure, width) == "自,由"

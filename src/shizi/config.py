@@ -242,8 +242,6 @@ class RecConfig(StageConfig):
     lexicon_threshold: float = 0.9
     #: quotation marks and brackets made to pair within a line (shizi.recognition.quotes)
     pair_quotes: bool = True
-    #: , . : ; ? ! ( ) set full- or half-width by the script on both sides (shizi.recognition.quotes)
-    punct_width: bool = False
 
     def check(self) -> None:
         _positive(self, "width_stride", "height", "std", "max_width", "max_batch_pixels", "width_scale")

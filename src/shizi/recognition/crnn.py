@@ -62,7 +62,7 @@ class CRNNRecognizer:
         if self.lm and config.lexicon:
             self.words = WordCorrector(Lexicon(load_model(config.lexicon, task="lm")), self.charset,
                                        threshold=config.lexicon_threshold)
-        self.pairer = QuotePairer(self.charset, width=config.punct_width) if config.pair_quotes else None
+        self.pairer = QuotePairer(self.charset) if config.pair_quotes else None
 
     def with_config(self, **changes) -> CRNNRecognizer:
         """The same model (session shared) with some settings changed."""

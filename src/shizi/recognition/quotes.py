@@ -13,12 +13,6 @@ like ’. The recognizer reads each mark on its own; the line as a whole says wh
   and [ as 「; when an opening and its closing bracket are of different kinds, the cheaper of the two
   ways to make them one kind is taken (the same cost and ``min_prob`` rule as for double quotes).
 
-- **Punctuation takes the width of its text** (``width=True``): , . : ; ? ! ( ) between Han (or
-  other full-width) characters on both sides are set full-width (，。：；？！（）) and their full-width
-  forms between Latin letters or digits on both sides half-width, as type is set; a mark with a
-  neighbour of each kind, or none, is left as read. Same ``min_prob`` rule: the other width must have
-  had at least that probability at the mark's peak step.
-
 Nothing is added or dropped, and lines whose marks already pair are left as they are.
 """
 
@@ -33,20 +27,6 @@ OPEN_D, CLOSE_D = "“", "”"
 SINGLE = frozenset("`'‘’")
 BRACKETS = {"[": "]", "【": "】", "「": "」"}  # opening -> closing of the same kind
 CLOSING = {c: o for o, c in BRACKETS.items()}
-#: half-width mark -> its full-width form
-HALF_FULL = {",": "，", ".": "。", ":": "：", ";": "；", "?": "？", "!": "！", "(": "（", ")": "）"}
-FULL_HALF = {f: h for h, f in HALF_FULL.items()}
-
-
-def _script(ch: str) -> str | None:
-    """``wide`` for Han / full-width text, ``narrow`` for Latin letters and digits, else None."""
-    import unicodedata
-
-    if ch.isascii():
-        return "narrow" if ch.isalnum() else None
-    if ch in FULL_HALF or not (ch.isalnum()):
-        return None
-    return "wide" if unicodedata.east_asian_width(ch) in ("W", "F") else "narrow"
 
 
 @dataclass
@@ -55,18 +35,16 @@ class QuotePairer:
 
     charset: list[str]
     min_prob: float = 1e-4
-    width: bool = False  #: punctuation takes the width of the text around it
     _cls: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # class index of a char in the model's output (blank = 0)
-        marks = {OPEN_D, CLOSE_D, "'", "’", *BRACKETS, *CLOSING, *HALF_FULL, *FULL_HALF}
+        marks = {OPEN_D, CLOSE_D, "'", "’", *BRACKETS, *CLOSING}
         self._cls = {c: i + 1 for i, c in enumerate(self.charset) if c in marks}
 
     def needs_rows(self, ch: str) -> bool:
         """Whether :meth:`pair` reads ``ch``'s probability row."""
-        return (ch in (OPEN_D, CLOSE_D) or ch in BRACKETS or ch in CLOSING
-                or (self.width and (ch in HALF_FULL or ch in FULL_HALF)))
+        return ch in (OPEN_D, CLOSE_D) or ch in BRACKETS or ch in CLOSING
 
     def pair(self, chars: list[str], rows: list[np.ndarray | None]) -> list[int | None]:
         """For each char, the class index to use instead, or None; ``rows[i]`` is char ``i``'s peak-step
@@ -75,26 +53,7 @@ class QuotePairer:
         self._pair_double(chars, rows, out)
         self._close_backticks(chars, out)
         self._match_brackets(chars, rows, out)
-        if self.width:
-            self._match_width(chars, rows, out)
         return out
-
-    def _match_width(self, chars: list[str], rows: list[np.ndarray | None], out: list[int | None]) -> None:
-        for i, c in enumerate(chars):
-            if c not in HALF_FULL and c not in FULL_HALF:
-                continue
-            around = set()
-            for j in (i - 1, i + 1):
-                if 0 <= j < len(chars) and not chars[j].isspace():
-                    around.add(_script(chars[j]))
-            if len(around) != 1 or None in around:
-                continue
-            want = HALF_FULL.get(c) if around == {"wide"} else FULL_HALF.get(c)
-            if want is None or want == c:
-                continue
-            if not math.isinf(self._cost(chars, rows, [(i, want)])):
-                chars[i] = want
-                out[i] = self._cls[want]
 
     def _cost(self, chars: list[str], rows: list[np.ndarray | None], changes: list[tuple[int, str]]) -> float:
         """What reading ``changes`` (index, new mark) costs in log-probability at the marks' peak steps;
