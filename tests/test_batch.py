@@ -110,6 +110,10 @@ def test_folder_outputs_mirror_the_inputs(tree, tmp_path, tiny_models, capsys):
     assert main(argv) == 0
     assert (out / rel / "a.png.hocr").exists()
     assert "1 read, 2 done before, 0 failed" in capsys.readouterr().err
+    # per-file JSONL records too
+    assert main([*argv[:4], "-f", "jsonl", *argv[6:]]) == 0
+    rec = json.loads((out / rel / "sub" / "b.png.jsonl").read_text())
+    assert rec["file"].endswith("b.png") and rec["pages"][0]["lines"][0]["text"] == "中中中中"
 
 
 def test_parquet_output(tree, tmp_path, tiny_models):

@@ -169,13 +169,14 @@ def _init_worker(reader_kwargs: dict) -> None:
     _READER = Reader(**reader_kwargs)
 
 
-def read_one(reader, item_id: str, path: str, fmt: str, read_kwargs: dict,
+def read_one(reader, item_id: str, path: str, fmt: str | None, read_kwargs: dict,
              data: bytes | None = None) -> tuple[dict, bytes | None]:
-    """Read one input (``data``, else the file at ``path``) with ``reader``: (its record, the output
-    file's bytes for a per-file ``fmt``, else None), or a failure record. Never raises."""
+    """Read one input (``data``, else the file at ``path``) with ``reader``: (its record, None) when
+    ``fmt`` is None (``parquet``: the record with its ``text``), else (a short record, the input's
+    output file in format ``fmt``); or a failure record. Never raises."""
     try:
         doc = reader.read(data if data is not None else path, name=path, **read_kwargs)
-        if fmt in ("jsonl", "parquet"):
+        if fmt is None or fmt == "parquet":
             from .export import jsonl_record
 
             rec = {"id": item_id, **jsonl_record(doc, path)}
@@ -200,7 +201,7 @@ def read_one(reader, item_id: str, path: str, fmt: str, read_kwargs: dict,
                 "kind": "internal"}, None
 
 
-def _work(task: tuple[str, str, str, dict]) -> tuple[dict, bytes | None]:
+def _work(task: tuple[str, str, str | None, dict]) -> tuple[dict, bytes | None]:
     item_id, path, fmt, read_kwargs = task
     return read_one(_READER, item_id, path, fmt, read_kwargs)
 
@@ -280,7 +281,9 @@ def run_batch(
             continue
         if target is not None:
             targets[it.id] = target
-        tasks.append((it.id, it.path, fmt, read_kwargs))
+        # the task's format: None for a record (JSONL), "parquet" (a record with its text), or the
+        # format of the input's own output file
+        tasks.append((it.id, it.path, fmt if fmt == "parquet" or not to_file else None, read_kwargs))
 
     bar = None
     if progress and tasks:

@@ -31,10 +31,10 @@ from .errors import ShiziError
 
 class ReadBatch:
     """``map_batches`` callable: one Reader per actor; a batch of ``bytes``/``path`` rows in, one result
-    row per file out. ``fmt`` other than ``jsonl`` adds ``output``: that format's bytes."""
+    row per file out. ``fmt`` (an output format) fills ``output`` with that format's bytes."""
 
     def __init__(self, reader_kwargs: dict | None = None, read_kwargs: dict | None = None,
-                 fmt: str = "jsonl") -> None:
+                 fmt: str | None = None) -> None:
         from .reader import Reader
 
         self.reader = Reader(**{**(reader_kwargs or {}), "threads": 1})
@@ -47,7 +47,7 @@ class ReadBatch:
         out: dict[str, list] = {k: [] for k in ("file", "error", "kind", "text", "record", "output")}
         for data, path in zip(batch["bytes"], batch["path"], strict=True):
             path = str(path)
-            fmt = "parquet" if self.fmt == "jsonl" else self.fmt  # parquet: the record with its text
+            fmt = self.fmt or "parquet"  # parquet: the record with its text
             rec, payload = read_one(self.reader, path, path, fmt, self.read_kwargs, data=bytes(data))
             rec.pop("id", None)
             out["file"].append(path)
@@ -60,7 +60,7 @@ class ReadBatch:
 
 
 def read_dataset(ds, *, concurrency: int | None = None, batch_size: int = 4,
-                 reader_kwargs: dict | None = None, read_kwargs: dict | None = None, fmt: str = "jsonl"):
+                 reader_kwargs: dict | None = None, read_kwargs: dict | None = None, fmt: str | None = None):
     """``ds`` (``bytes`` and ``path`` columns) read by ``concurrency`` actors (default: the cluster's
     CPUs), ``batch_size`` files per call."""
     import ray
@@ -137,7 +137,7 @@ def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local"
             paths.append(path)
     if not paths:
         return
-    fmt, read_kwargs = tasks[0][2], tasks[0][3]
+    fmt, read_kwargs = tasks[0][2], tasks[0][3]  # None (records), "parquet" or a per-file format
     # reading files is I/O: the read tasks take no CPU slot, so that every CPU can hold a Reader actor
     # (at 1 CPU, two actors on 2 CPUs never started); at most two of them at once (zero-CPU tasks
     # are otherwise unbounded: 96 worker processes for 200 files were seen)
@@ -145,7 +145,7 @@ def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local"
     # read_binary_files names local files by their absolute path: map back to the path as given
     given = {os.path.abspath(p): p for p in paths}
     rows = read_dataset(ds, concurrency=actors, reader_kwargs=reader_kwargs, read_kwargs=read_kwargs,
-                        fmt="jsonl" if fmt in ("jsonl", "parquet") else fmt)
+                        fmt=None if fmt in (None, "parquet") else fmt)
     for row in rows.iter_rows():
         path = given.get(os.path.abspath(str(row["file"])), str(row["file"]))
         rec = json.loads(row["record"])
