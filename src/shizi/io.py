@@ -196,7 +196,7 @@ def _pil_to_rgb(im: Image.Image, name: str, max_pixels: int, page: int | None = 
         if "truncated" in msg or "broken data stream" in msg or "premature end" in msg.lower():
             raise InputError(name, f"{where}truncated image file ({msg})") from None
         raise InputError(name, f"{where}corrupt or unreadable image data ({msg})") from None
-    except MemoryError:
+    except (MemoryError, InputError):
         raise
     except Exception as e:  # noqa: BLE001 - Pillow's decoders raise ValueError, KeyError, struct.error, ...
         raise InputError(name, f"{where}corrupt or unreadable image data ({type(e).__name__}: {e})") from None
