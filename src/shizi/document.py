@@ -91,6 +91,16 @@ class Line:
     def chars(self) -> list[Char]:
         return [c for w in self.words for c in w.chars]
 
+    def spaced_words(self) -> list[tuple[Word, bool]]:
+        """Each word with whether a space stands before it in the line's text (never for the first)."""
+        out = []
+        at = 0
+        for w in self.words:
+            found = self.text.find(w.text, at) if w.text else -1
+            out.append((w, bool(out) and found > at and self.text[at:found].isspace()))
+            at = found + len(w.text) if found >= 0 else at
+        return out
+
     def to_dict(self) -> dict:
         d = {
             "text": self.text,

@@ -71,12 +71,8 @@ def _words(line) -> list[OcrElement]:
     with no space between them in the line's text are one word, so nothing comes between 2023年2月
     or between Chinese characters when the layer is extracted."""
     groups: list[list] = []
-    at = 0
-    for w in line.words:
-        found = line.text.find(w.text, at) if w.text else -1
-        spaced = found < 0 or (found > at and line.text[at:found].isspace()) or not groups
-        at = found + len(w.text) if found >= 0 else at
-        if spaced:
+    for w, spaced in line.spaced_words():
+        if spaced or not groups:
             groups.append([w])
         else:
             groups[-1].append(w)

@@ -64,17 +64,13 @@ def _line(parent: ET.Element, line: Line, lid: str) -> None:
     if line.vertical:
         attrs["BASEDIRECTION"] = "ttb"
     el = ET.SubElement(parent, f"{{{NS}}}TextLine", attrs)
-    words = [w for w in line.words if w.text.strip()]
+    words = [(w, spaced) for w, spaced in line.spaced_words() if w.text.strip()]
     if not words:  # a line without word detail: one String
         ET.SubElement(el, f"{{{NS}}}String", {"ID": f"{lid}_s1", "CONTENT": line.text, **_box(line.polygon),
                                                "WC": _conf(line.confidence)})
         return
-    at = 0
     prev = None
-    for k, w in enumerate(words):
-        found = line.text.find(w.text, at)
-        spaced = found > at and line.text[at:found].isspace() if found >= 0 else False
-        at = found + len(w.text) if found >= 0 else at
+    for k, (w, spaced) in enumerate(words):
         if prev is not None and spaced:
             sp = {}
             a, b = _box(prev.polygon), _box(w.polygon)
