@@ -220,3 +220,28 @@ def test_cli_refuses_outputs_that_would_overwrite_or_break(tiny_models, cli_file
     assert "would write the same output" in err and "one document per input" in err
     assert "does not exist" in err
     assert not out_dir.exists() and not (tmp_path / "ov").exists()
+
+
+@pytest.mark.parametrize("dpi", [100, 150])
+def test_searchable_pdf_of_a_pdf_keeps_its_page_size(tmp_path: Path, tiny_models, dpi):
+    """Pages remember the dpi a PDF was rasterised at, so to_pdf (API, CLI, service) keeps the input's
+    page size in points whatever dpi it was read at."""
+    import pypdfium2 as pdfium
+    from reportlab.pdfgen import canvas
+
+    from shizi.reader import Reader
+
+    src = tmp_path / "in.pdf"
+    c = canvas.Canvas(str(src), pagesize=(300, 200))
+    c.rect(40, 100, 150, 14, fill=1)
+    c.showPage()
+    c.save()
+    det, rec = tiny_models
+    doc = Reader(detector=det, recognizer=rec, orient=False).read(src, dpi=dpi)
+    assert doc.pages[0].dpi == dpi and abs(doc.pages[0].width - 300 * dpi / 72) <= 1
+    out = tmp_path / "out.pdf"
+    to_pdf(doc, out)
+    w, h = pdfium.PdfDocument(str(out))[0].get_size()
+    assert abs(w - 300) < 1 and abs(h - 200) < 1
+    assert Reader(detector=det, recognizer=rec, orient=False).read(np.asarray(Image.new("RGB", (50, 40)))
+                                                                   ).pages[0].dpi is None

@@ -184,15 +184,8 @@ def read_one(reader, item_id: str, path: str, fmt: str | None, read_kwargs: dict
                 rec["text"] = doc.text()
             return rec, None
         from .export import render
-        from .io import _looks_like_pdf
 
-        if data is None:
-            with open(path, "rb") as fh:
-                head = fh.read(1024)
-        else:
-            head = data[:1024]
-        dpi = (read_kwargs.get("dpi") or reader.dpi) if _looks_like_pdf(head) else 200
-        payload = render(doc, fmt, name=path, dpi=dpi)
+        payload = render(doc, fmt, name=path)
         return {"id": item_id, "file": path, "pages": len(doc.pages), "lines": len(doc.lines)}, payload
     except InputError as e:
         return {"id": item_id, "file": path, "error": e.problem, "kind": e.kind}, None

@@ -172,7 +172,7 @@ def cmd_read(args: argparse.Namespace) -> int:
                 json_docs.append(doc.to_dict())
             elif fmt == "pdf":
                 target = (out_dir / (Path(f).stem + ".pdf")) if out_dir else out
-                _write_file(target, render(doc, fmt, name=f, dpi=args.dpi if _is_pdf(f) else 200))
+                _write_file(target, render(doc, fmt, name=f))
             else:
                 body = render(doc, fmt, name=f).decode("utf-8")
                 if fmt == "text" and many and out_dir is None:
@@ -198,14 +198,6 @@ def _warn(bar, msg: str) -> None:
         bar.write(msg, file=sys.stderr)
     else:
         print(msg, file=sys.stderr)
-
-
-def _is_pdf(f: str) -> bool:
-    try:
-        with open(f, "rb") as fh:
-            return b"%PDF-" in fh.read(1024)
-    except OSError:
-        return False
 
 
 def _check_distinct_names(files: list[str], folder: Path) -> None:

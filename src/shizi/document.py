@@ -190,6 +190,9 @@ class Page:
     rotation: int = 0
     image: np.ndarray | None = field(default=None, repr=False, compare=False)
     """The page image (RGB uint8) the result was read from; not serialised."""
+    dpi: int | None = field(default=None, compare=False)
+    """The resolution a PDF page was rasterised at (None for images); the searchable PDF keeps the
+    page size with it. Not serialised."""
 
     @property
     def lines(self) -> list[Line]:

@@ -87,12 +87,28 @@ def iter_pages(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Iterator[np.ndarray]:
     """Yield the pages of ``source`` one by one (page count and sizes are checked before decoding)."""
+    for image, _ in iter_page_images(source, dpi=dpi, max_pixels=max_pixels, max_pages=max_pages,
+                                     name=name, max_bytes=max_bytes):
+        yield image
+
+
+def iter_page_images(
+    source: Any,
+    *,
+    dpi: int = DEFAULT_DPI,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Iterator[tuple[np.ndarray, int | None]]:
+    """Like :func:`iter_pages`, each page with the dpi it was rasterised at (PDF pages; None for
+    images, whose pixels are their own)."""
     name = name or source_name(source)
     if isinstance(source, np.ndarray):
-        yield array_to_rgb(source, name=name, max_pixels=max_pixels)
+        yield array_to_rgb(source, name=name, max_pixels=max_pixels), None
         return
     if isinstance(source, Image.Image):
-        yield _pil_to_rgb(source, name, max_pixels)
+        yield _pil_to_rgb(source, name, max_pixels), None
         return
     if isinstance(source, (str, os.PathLike)):
         data = _read_file(source, name, max_bytes)
@@ -108,9 +124,11 @@ def iter_pages(
     if len(data) == 0:
         raise InputError(name, "empty file (0 bytes)", "empty")
     if _looks_like_pdf(data):
-        yield from _iter_pdf(data, name, dpi, max_pixels, max_pages)
+        for image in _iter_pdf(data, name, dpi, max_pixels, max_pages):
+            yield image, dpi
     else:
-        yield from _iter_image_bytes(data, name, max_pixels, max_pages)
+        for image in _iter_image_bytes(data, name, max_pixels, max_pages):
+            yield image, None
 
 
 def _read_file(path: str | os.PathLike, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:

@@ -25,7 +25,14 @@ from .detection import Detections
 from .document import Block, Char, Document, Line, Page, _poly, build_words
 from .errors import InputError, ModelError, ShiziError
 from .geometry import VERTICAL, line_direction
-from .io import DEFAULT_DPI, DEFAULT_MAX_BYTES, DEFAULT_MAX_PAGES, DEFAULT_MAX_PIXELS, iter_pages, source_name
+from .io import (
+    DEFAULT_DPI,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MAX_PAGES,
+    DEFAULT_MAX_PIXELS,
+    iter_page_images,
+    source_name,
+)
 from .layout import Layout, as_blocks
 from .orientation import turn_upright, upright_to_page
 from .recognition import RecognitionResult
@@ -148,15 +155,16 @@ class Reader:
         if mode == "page" and self.detector is None:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
-        pages = iter_pages(
+        pages = iter_page_images(
             source, dpi=dpi or self.dpi, max_pixels=self.max_pixels, max_pages=self.max_pages, name=name,
             max_bytes=self.max_bytes,
         )
-        for index, image in enumerate(pages):
+        for index, (image, image_dpi) in enumerate(pages):
             if mode == "line":
                 page = self.read_line_image(image, index=index)
             else:
                 page = self.read_page_image(image, index=index)
+            page.dpi = image_dpi
             yield convert_page(page, script)
 
     def read_many(

@@ -34,11 +34,12 @@ def to_pdf(*args, **kwargs) -> bytes:
     return _to_pdf(*args, **kwargs)
 
 
-def render(doc: Document, fmt: str, *, name: str | None = None, dpi: float = 200) -> bytes:
+def render(doc: Document, fmt: str, *, name: str | None = None, dpi: float | None = None) -> bytes:
     """``doc`` in output format ``fmt`` (one of :data:`FORMATS`), as bytes (UTF-8 for the text formats).
 
     ``name`` is the input's name written into the output (``jsonl``'s ``file``, hOCR's title; default
-    ``doc.source``); ``dpi`` converts page pixels to PDF points (the dpi a PDF input was read at).
+    ``doc.source``); ``dpi`` converts page pixels to PDF points (default: each page's ``Page.dpi``, the
+    dpi a PDF input was read at, else 200).
     ``json`` is the whole result model, ``jsonl`` the one-line per-file record, each ending in a newline.
     """
     name = name if name is not None else (doc.source or "")

@@ -50,14 +50,15 @@ def to_pdf(
     doc: Document,
     out: str | Path | io.BytesIO | None = None,
     *,
-    dpi: float = 200,
+    dpi: float | None = None,
     images: list[np.ndarray | None] | None = None,
     jpeg_quality: int = 80,
 ) -> bytes:
     """Write a searchable PDF of ``doc``; returns its bytes (also written to ``out`` when given).
 
     Page images come from ``images`` or ``Page.image``; a page without an image gets a white background.
-    ``dpi`` converts page pixels to PDF points (use the dpi the input was read at).
+    ``dpi`` converts page pixels to PDF points; by default each page's own (``Page.dpi``, the dpi a
+    PDF page was rasterised at, so the output keeps the input's page size), else 200.
     """
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -68,8 +69,8 @@ def to_pdf(
     c.setCreator("shizi")
     if doc.source:
         c.setTitle(str(doc.source))
-    k = 72.0 / float(dpi)
     for pi, page in enumerate(doc.pages):
+        k = 72.0 / float(dpi or page.dpi or 200)
         img = images[pi] if images is not None and pi < len(images) else page.image
         pw, ph = page.width * k, page.height * k
         c.setPageSize((pw, ph))

@@ -307,7 +307,6 @@ class OCRService:
         request gives its slot back instead of reading on."""
         from ..document import Document
         from ..export import MEDIA_TYPES, jsonl_record, render
-        from ..io import _looks_like_pdf
 
         reader = self.reader(req.det, req.rec, req.mode)
         pages = []
@@ -320,8 +319,7 @@ class OCRService:
             raise ServiceError(input_error_status(e), e.problem, e.kind) from None
         doc = Document(pages, source=req.name, models=reader.model_names(req.mode))
         if req.fmt != "json":
-            dpi = req.dpi if req.fmt == "pdf" and _looks_like_pdf(data) else 200
-            return render(doc, req.fmt, name=req.name, dpi=dpi), MEDIA_TYPES[req.fmt]
+            return render(doc, req.fmt, name=req.name), MEDIA_TYPES[req.fmt]
         if not req.include:
             return render(doc, "jsonl", name=req.name).rstrip(b"\n"), MEDIA_TYPES["json"]
         record = jsonl_record(doc, req.name)
