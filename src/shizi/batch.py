@@ -37,6 +37,7 @@ from .errors import InputError, ShiziError
 INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pdf", ".gif", ".pbm", ".pgm",
                   ".ppm", ".jp2")
 JOURNAL_NAME = "shizi-batch.jsonl"
+MAX_FAILURES = 100  #: failure records kept in the Summary (all of them are in the journal)
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Summary:
     read: int = 0
     skipped: int = 0  #: done by an earlier run
     failed: int = 0
-    failures: list[dict] = field(default_factory=list)
+    failures: list[dict] = field(default_factory=list)  #: the first MAX_FAILURES failure records
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -130,19 +131,19 @@ class Journal:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.done: dict[str, dict] = {}
-        kept: list[str] = []
-        if path.exists():
-            for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    continue  # a line cut off by a kill
-                if isinstance(rec, dict) and "id" in rec and "error" not in rec:
-                    self.done[str(rec["id"])] = rec
-                    kept.append(line)
+        self.done: set[str] = set()  #: ids read (their records stay on disk, not in memory)
+        if path.exists():  # rewritten line by line without failures and cut-off lines
             tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text("".join(x + "\n" for x in kept), encoding="utf-8")
+            with open(path, encoding="utf-8", errors="replace") as src, \
+                    open(tmp, "w", encoding="utf-8") as dst:
+                for line in src:
+                    try:
+                        rec = json.loads(line)
+                    except ValueError:
+                        continue  # a line cut off by a kill
+                    if isinstance(rec, dict) and "id" in rec and "error" not in rec:
+                        self.done.add(str(rec["id"]))
+                        dst.write(line if line.endswith("\n") else line + "\n")
             os.replace(tmp, path)
         path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by close()
@@ -151,7 +152,7 @@ class Journal:
         self._f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._f.flush()
         if "error" not in record:
-            self.done[str(record["id"])] = record
+            self.done.add(str(record["id"]))
 
     def close(self) -> None:
         self._f.close()
@@ -296,7 +297,8 @@ def run_batch(
             journal.add(rec)
             if "error" in rec:
                 summary.failed += 1
-                summary.failures.append(rec)
+                if len(summary.failures) < MAX_FAILURES:
+                    summary.failures.append(rec)
             else:
                 summary.read += 1
             if bar is not None:
