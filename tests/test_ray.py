@@ -12,7 +12,7 @@ from conftest import draw_line
 
 ray = pytest.importorskip("ray")
 
-from shizi.batch import collect, run_batch  # noqa: E402
+from shizi.batch import Item, collect, run_batch  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +34,17 @@ def test_ray_run_equals_the_sequential_run(tmp_path, tiny_models, local_ray):
     (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)  # failures come back as records
     det, rec = tiny_models
     kwargs = {"detector": str(det), "recognizer": str(rec), "orient": False}
-    items = collect([str(root)])
+    items = collect([str(root)]) + [Item("gone", str(root / "gone.png"))]  # checked before Ray reads
     seq, on_ray = tmp_path / "seq.jsonl", tmp_path / "ray.jsonl"
     run_batch(items, seq, reader_kwargs=kwargs, progress=False)
     s = run_batch(items, on_ray, reader_kwargs=kwargs, workers=2, progress=False, ray="local")
-    assert (s.read, s.failed) == (30, 1)
+    assert (s.read, s.failed) == (30, 2)
 
     def records(p):
         return {r["id"]: r for r in map(json.loads, p.read_text().splitlines())}
 
     assert records(on_ray) == records(seq)
+    assert records(on_ray)["gone"]["kind"] == "not_found"
     # a re-run on Ray skips everything read before
     again = run_batch(items, on_ray, reader_kwargs=kwargs, workers=2, progress=False, ray="local")
-    assert (again.read, again.skipped, again.failed) == (0, 30, 1)
+    assert (again.read, again.skipped, again.failed) == (0, 30, 2)

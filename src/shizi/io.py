@@ -131,20 +131,34 @@ def iter_page_images(
             yield image, None
 
 
-def _read_file(path: str | os.PathLike, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``. Anything else (a directory, FIFO, socket,
-    device such as ``/dev/zero``, a symlink loop) is refused before it is opened, so a read can
-    neither block nor grow without end."""
+def check_file(path: str | os.PathLike, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> os.stat_result:
+    """``path``'s stat when it is a regular file of at most ``max_bytes``; else InputError (a
+    directory, FIFO, socket, device such as ``/dev/zero``, a symlink loop, a missing or unreadable
+    file), decided before the file is opened."""
     try:
         st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(name, "is a directory, not a file", "not_a_file")
-        if not stat.S_ISREG(st.st_mode):
-            what = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
-                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "special")
-            raise InputError(name, f"is {what}, not a regular file", "not_a_file")
-        if st.st_size > max_bytes:
-            raise InputError(name, f"file too large ({st.st_size:,} bytes, limit {max_bytes:,})", "too_large")
+    except FileNotFoundError:
+        raise InputError(name, "file not found", "not_found") from None
+    except PermissionError:
+        raise InputError(name, "permission denied (file is unreadable)", "unreadable") from None
+    except OSError as e:
+        raise InputError(name, f"cannot read file ({e.strerror or e})", "unreadable") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(name, "is a directory, not a file", "not_a_file")
+    if not stat.S_ISREG(st.st_mode):
+        what = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
+                else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "special")
+        raise InputError(name, f"is {what}, not a regular file", "not_a_file")
+    if st.st_size > max_bytes:
+        raise InputError(name, f"file too large ({st.st_size:,} bytes, limit {max_bytes:,})", "too_large")
+    return st
+
+
+def _read_file(path: str | os.PathLike, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes`` (:func:`check_file`), so a read can
+    neither block nor grow without end."""
+    check_file(path, name, max_bytes)
+    try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped since the stat

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 from collections.abc import Iterator
 from typing import Any
 
@@ -94,32 +93,14 @@ def _init(address: str) -> None:
             ray.init(address=address, **kw)
 
 
-def _unreadable(path: str, max_bytes: int) -> tuple[str, str] | None:
-    """Why a file cannot be handed to ``read_binary_files`` (which would stop the whole run), else None."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return "no such file", "not_found"
-    except OSError as e:
-        return f"cannot read: {e.strerror or e}", "unreadable"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file", "not_a_file"
-    if st.st_size == 0:
-        return "empty file (0 bytes)", "empty"
-    if st.st_size > max_bytes:
-        return f"file too large ({st.st_size:,} bytes, limit {max_bytes:,})", "too_large"
-    if not os.access(path, os.R_OK):
-        return "permission denied", "unreadable"
-    return None
-
-
 def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local",
               actors: int | None = None) -> Iterator[tuple[dict, bytes | None]]:
     """``shizi batch --ray``: (record, output bytes) of each ``(id, path, fmt, read_kwargs)`` task, read
     on the cluster (``read_binary_files`` → :func:`read_dataset`), as the rows come back."""
     import ray
 
-    from .io import DEFAULT_MAX_BYTES
+    from .errors import InputError
+    from .io import DEFAULT_MAX_BYTES, check_file
 
     if not tasks:
         return
@@ -128,9 +109,10 @@ def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local"
     ids: dict[str, list[str]] = {}
     paths = []
     for item_id, path, _fmt, _ in tasks:
-        bad = _unreadable(path, max_bytes)
-        if bad is not None:
-            yield {"id": item_id, "file": path, "error": bad[0], "kind": bad[1]}, None
+        try:  # read_binary_files would stop the whole run on such a file
+            check_file(path, path, max_bytes)
+        except InputError as e:
+            yield {"id": item_id, "file": path, "error": e.problem, "kind": e.kind}, None
             continue
         ids.setdefault(path, []).append(item_id)
         if len(ids[path]) == 1:
