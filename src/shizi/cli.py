@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import InputError, ModelError, ShiziError
 from .export import EXTENSIONS, FORMATS
+from .script import SCRIPTS
 
 
 class UsageError(Exception):
@@ -72,7 +73,7 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
                    help="read each line once, not unsure ones again at a second width (faster)")
     p.add_argument("--no-orient", action="store_true",
                    help="read pages as given, not turned upright first by the page-orientation model")
-    p.add_argument("--script", choices=("as-printed", "simplified", "traditional"), default="as-printed",
+    p.add_argument("--script", choices=SCRIPTS, default="as-printed",
                    help="Chinese text as printed (default), or converted to simplified or traditional "
                    "characters with OpenCC (pip install 'shizi[script]')")
     p.add_argument("--max-pixels", type=int, default=None, help="per-page pixel limit (default: 100,000,000)")

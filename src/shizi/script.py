@@ -43,10 +43,6 @@ def converter(script: str) -> Callable[[str], str]:
     return conv
 
 
-def convert_text(text: str, script: str) -> str:
-    return converter(script)(text)
-
-
 def convert_page(page: Page, script: str) -> Page:
     """Convert every line, word and character text of ``page`` in place (and return it)."""
     if check_script(script) == "as-printed":
@@ -73,4 +69,4 @@ def convert_page(page: Page, script: str) -> Page:
     return page
 
 
-__all__ = ["SCRIPTS", "check_script", "converter", "convert_text", "convert_page"]
+__all__ = ["SCRIPTS", "check_script", "converter", "convert_page"]
