@@ -123,7 +123,9 @@ def run_tasks(tasks: list[tuple], reader_kwargs: dict, *, address: str = "local"
     # reading files is I/O: the read tasks take no CPU slot, so that every CPU can hold a Reader actor
     # (at 1 CPU, two actors on 2 CPUs never started); at most two of them at once (zero-CPU tasks
     # are otherwise unbounded: 96 worker processes for 200 files were seen)
-    ds = ray.data.read_binary_files(paths, include_paths=True, num_cpus=0, concurrency=2)
+    # and enough blocks for every actor (left to itself, Ray put 200 files in one block: one actor read)
+    ds = ray.data.read_binary_files(paths, include_paths=True, num_cpus=0, concurrency=2,
+                                    override_num_blocks=min(len(paths), 1000))
     # read_binary_files names local files by their absolute path: map back to the path as given
     given = {os.path.abspath(p): p for p in paths}
     rows = read_dataset(ds, concurrency=actors, reader_kwargs=reader_kwargs, read_kwargs=read_kwargs,
