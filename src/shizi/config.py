@@ -224,6 +224,10 @@ class RecConfig(StageConfig):
     #: (multiples of ``width_stride``) and batched only with crops of that width, so its reading never
     #: depends on which crops share its batch; padding adds at most ``pad_ratio - 1`` of the width
     pad_ratio: float = 1.125
+    #: the network quantizes its activations per run, over the whole batch (onnxruntime's dynamic int8,
+    #: written by the exporter): crops then run one at a time, or a batch-mate would change their scale
+    #: (10 of 300 synthetic lines read differently at batch size 1 and 16 before; float graphs batch)
+    dynamic_quant: bool = False
     #: rows kept above and below the ink band, as a fraction of its height; None keeps whole crops
     ink_margin: float | None = 0.15
     #: crops are resized to width * height / h * width_scale: > 1 gives narrow glyphs more time steps

@@ -53,6 +53,7 @@ class CRNNRecognizer:
 
     def _configure(self, config: RecConfig) -> None:
         self.config = config
+        self._batch = 1 if config.dynamic_quant else self.batch_size
         self._widths = width_classes(config.width_stride, config.max_width, config.pad_ratio)
         self.corrector: CharCorrector | None = None
         if self.lm and config.lm:
@@ -149,14 +150,14 @@ class CRNNRecognizer:
 
     def _batches(self, prepared: list[tuple[np.ndarray, float]]) -> Iterator[list[int]]:
         """Indices of ``prepared`` in batches of one padded width (:attr:`RecConfig.pad_ratio`), at most
-        ``batch_size`` crops and ``max_batch_pixels``."""
+        ``batch_size`` crops (one for a dynamically quantized network) and ``max_batch_pixels``."""
         padded = [self._padded(im.shape[1]) for im, _ in prepared]
         order = sorted(range(len(prepared)), key=lambda i: (padded[i], i))
         i = 0
         while i < len(order):
             w = padded[order[i]]
             j = i + 1
-            while (j < len(order) and j - i < self.batch_size and padded[order[j]] == w
+            while (j < len(order) and j - i < self._batch and padded[order[j]] == w
                    and (j - i + 1) * w * self.config.height <= self.config.max_batch_pixels):
                 j += 1
             yield order[i:j]

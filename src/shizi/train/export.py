@@ -56,6 +56,7 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
         "name": name or out_dir.name, "task": "recognition", "arch": w["arch"], "onnx": "model.onnx",
         "sha256": sha256(onnx_path), "height": HEIGHT, "width_stride": w["width_stride"],
         "charset": "charset.txt", "mean": MEAN, "std": STD, "trained_steps": w["step"],
+        "dynamic_quant": int8,  # shizi.config.RecConfig.dynamic_quant: crops run one at a time
     }
     write_config(out_dir, config, from_weights=set(config) - {"name"})
     return onnx_path
