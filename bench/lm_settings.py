@@ -25,9 +25,7 @@ import tempfile
 from pathlib import Path
 
 from shizi import metrics as M
-from shizi.models import load_model
 from shizi.reader import Reader
-from shizi.recognition.lm import BigramLM, CharCorrector
 from shizi.synth.corpus import TextSampler
 from shizi.synth.lines import render_line
 from shizi.train.lm import build_bigram_lm, corpus_files, corpus_lines
@@ -72,24 +70,27 @@ def main() -> None:
     lines = [render_line(sampler, rng, max_chars=args.max_chars) for _ in texts]
 
     rec = Reader(detector=False, threads=1).recognizer
-    lms = {}
+    report: dict = {"files": len(files), "held_out_files": len(held), "lines": len(lines),
+                    "chars": sum(len(M.normalize(t)) for _, t in lines)}
+    crops = [c for c, _ in lines]
     with tempfile.TemporaryDirectory() as tmp:
+        lms = {}
         for i, (share, extra) in enumerate([(0.0, ""), *itertools.product(args.shares, args.extras)]):
             out = Path(tmp) / f"lm{i}"
             build_bigram_lm(out, corpus=kept if share else [], corpus_share=share, extra=extra)
             name = "words-only" if share == 0 else f"share={share}" + (f" extra={extra}" if extra else "")
-            lms[name] = BigramLM(load_model(str(out), task="lm"))
-    report: dict = {"files": len(files), "held_out_files": len(held), "lines": len(lines),
-                    "chars": sum(len(M.normalize(t)) for _, t in lines)}
-    crops = [c for c, _ in lines]
-    settings = [("none", 0.0, 0.0)] + list(itertools.product(lms, args.weights, args.thresholds))
-    for name, weight, threshold in settings:
-        if name != "none" and weight == 0:
-            continue
-        rec.corrector = CharCorrector(lms[name], weight, threshold) if name != "none" else None
-        res = M.cer([(t, r.text) for (_, t), r in zip(lines, rec.recognize(crops), strict=True)])
-        report[f"lm={name} weight={weight} threshold={threshold}"] = {"cer": round(res.cer, 5),
-                                                                       "errors": res.errors}
+            lms[name] = str(out)
+        settings = [("none", 0.0, 0.0)] + list(itertools.product(lms, args.weights, args.thresholds))
+        for name, weight, threshold in settings:
+            if name != "none" and weight == 0:
+                continue
+            if name == "none":
+                r = rec.with_config(correctors=tuple(c for c in rec.config.correctors if c != "lm"))
+            else:
+                r = rec.with_config(lm=lms[name], lm_weight=weight, lm_threshold=threshold)
+            res = M.cer([(t, x.text) for (_, t), x in zip(lines, r.recognize(crops), strict=True)])
+            report[f"lm={name} weight={weight} threshold={threshold}"] = {"cer": round(res.cer, 5),
+                                                                           "errors": res.errors}
     print(json.dumps(report, ensure_ascii=False, indent=1))
 
 

@@ -30,12 +30,8 @@ import json
 import time
 
 from shizi import metrics as M
-from shizi.models import load_model
 from shizi.reader import Reader
 from shizi.recognition.crops import SIDE_PAD
-from shizi.recognition.lexicon import Lexicon, WordCorrector
-from shizi.recognition.lm import BigramLM, CharCorrector
-from shizi.recognition.quotes import QuotePairer
 from shizi.synth.pages import render_page
 
 
@@ -62,9 +58,6 @@ def main() -> None:
     args = ap.parse_args()
     reader = Reader(detector=args.det, recognizer=args.rec, threads=1)
     rec = reader.recognizer
-    lm = BigramLM(load_model(args.lm, task="lm"))
-    words = WordCorrector(Lexicon(load_model(args.lexicon_model, task="lm")), rec.charset,
-                          threshold=rec.config.lexicon_threshold)
     settings = list(itertools.product(args.side_pads,
                                       [None if m == "none" else float(m) for m in args.margins],
                                       args.width_scales, args.lm_weights, args.lm_thresholds, args.quotes,
@@ -80,13 +73,12 @@ def main() -> None:
         for s in settings:
             pad, margin, width_scale, weight, threshold, quotes, lexicon, reread, unsure = s
             scales, _, until = reread.partition(":")
-            r = rec.with_config(  # the language models are set below, built once
+            on = {"lm": weight > 0, "lexicon": lexicon == "on", "quotes": quotes == "on"}
+            r = rec.with_config(  # the language models load once: the variants share them
                 ink_margin=margin, width_scale=width_scale, reread_threshold=unsure,
                 reread_scales=[] if scales == "none" else [float(x) for x in scales.split(",")],
-                reread_until_agree=until == "agree", lm=None, lexicon=None)
-            r.corrector = CharCorrector(lm, weight, threshold) if weight > 0 else None
-            r.pairer = QuotePairer(rec.charset) if quotes == "on" else None
-            r.words = words if lexicon == "on" else None
+                reread_until_agree=until == "agree", lm=args.lm, lm_weight=weight, lm_threshold=threshold,
+                lexicon=args.lexicon_model, correctors=tuple(n for n in rec.config.correctors if on[n]))
             t0 = time.perf_counter()
             out = r.recognize(crops[pad])
             seconds[s] += time.perf_counter() - t0

@@ -10,7 +10,7 @@ import pytest
 from conftest import draw_line
 from shizi.models import load_model
 from shizi.recognition import CRNNRecognizer, RecognitionResult, ctc_greedy_decode, ctc_log_likelihoods
-from shizi.recognition.crnn import SparseProbs
+from shizi.recognition.reread import SparseProbs
 
 
 def _brute_force(probs: np.ndarray, labels: list[int]) -> float:
@@ -67,13 +67,13 @@ def test_agree_keeps_the_text_most_likely_under_all_readings(tiny_recognizer):
     one = _reading(rec, [[0.9, 0.05, 0.05], [0.4, 0.55, 0.05], [0.9, 0.05, 0.05]])
     two = _reading(rec, [[0.9, 0.05, 0.05], [0.05, 0.35, 0.6], [0.9, 0.05, 0.05]])
     assert (one[0].text, two[0].text) == ("中", "A")
-    assert rec._agree([[one, two]])[0] is one[0]
-    assert rec._agree([[two, one]])[0] is one[0]  # the order of readings does not matter
+    assert rec.rereader.agree([[one, two]])[0] is one[0]
+    assert rec.rereader.agree([[two, one]])[0] is one[0]  # the order of readings does not matter
     # with reading 1 unsure between the two, reading 2's A wins
     three = _reading(rec, [[0.9, 0.05, 0.05], [0.05, 0.5, 0.45], [0.9, 0.05, 0.05]])
     four = _reading(rec, [[0.9, 0.05, 0.05], [0.05, 0.1, 0.85], [0.9, 0.05, 0.05]])
-    assert [r.text for r in rec._agree([[three, four], [one, two]])] == ["A", "中"]
-    assert rec._agree([[one, one]])[0] is one[0]  # agreeing readings: the first
+    assert [r.text for r in rec.rereader.agree([[three, four], [one, two]])] == ["A", "中"]
+    assert rec.rereader.agree([[one, one]])[0] is one[0]  # agreeing readings: the first
 
 
 def test_sparse_probs_keep_the_classes_that_matter():
@@ -139,7 +139,7 @@ def test_reread_until_agree_stops_once_a_text_repeats(tiny_recognizer, monkeypat
     replies = iter([[other]])
     calls.clear()
     monkeypatch.setattr(rec, "_read", lambda prepared: next(replies, None) or spy(prepared))
-    assert rec.recognize([faint])[0].text in ("中中中", "A")  # as _agree weighs the three readings
+    assert rec.recognize([faint])[0].text in ("中中中", "A")  # as Rereader.agree weighs the three readings
     assert calls == [1]  # after "A", the 1.5 reading repeated 中中中; 3.0 was not needed
 
 

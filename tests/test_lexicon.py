@@ -43,7 +43,7 @@ def _decode(text: str, doubts: dict[int, dict[str, float]], words: WordCorrector
         blank = np.full(len(CHARSET) + 1, 1e-5, np.float32)
         blank[0] = 0.99
         rows += [row, blank]
-    return ctc_greedy_decode(np.stack(rows), CHARSET, words=words).text
+    return ctc_greedy_decode(np.stack(rows), CHARSET, correctors=[words] if words else ()).text
 
 
 def test_known_words_and_their_capitalised_forms(tmp_path):
@@ -95,8 +95,9 @@ def test_shipped_recognizer_uses_the_shipped_word_list():
         pytest.skip(f"models not installed: {e}")
     if not on.recognizer.info.config.get("lexicon"):
         pytest.skip("the default recognizer names no word list")
-    assert on.recognizer.words is not None and off.recognizer.words is None
-    lex = on.recognizer.words.lexicon
+    words = [c for c in on.recognizer.correctors if c.name == "lexicon"]
+    assert len(words) == 1 and all(c.name != "lexicon" for c in off.recognizer.correctors)
+    lex = words[0].lexicon
     assert lex.known("Ctrl") and lex.known("Unix") and not lex.known("Ctr1")
 
 

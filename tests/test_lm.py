@@ -57,15 +57,15 @@ def test_corrector_settles_an_uncertain_lookalike():
     # 设, blank, 量 (0.5) narrowly ahead of 置 (0.4), blank
     probs = _probs([{1: 0.95}, {0: 0.95}, {3: 0.5, 2: 0.4}, {0: 0.95}], len(charset))
     assert ctc_greedy_decode(probs, charset).text == "设量"
-    fixed = ctc_greedy_decode(probs, charset, corrector=CharCorrector(lm, weight=0.2, threshold=0.9))
+    fixed = ctc_greedy_decode(probs, charset, correctors=[CharCorrector(lm, weight=0.2, threshold=0.9)])
     assert fixed.text == "设置"
     assert fixed.char_confidences[1] == pytest.approx(0.4)  # the chosen class's probability
     # a confident char is left alone, and so is one without Han neighbours
     sure = CharCorrector(lm, weight=0.2, threshold=0.45)
-    assert ctc_greedy_decode(probs, charset, corrector=sure).text == "设量"
+    assert ctc_greedy_decode(probs, charset, correctors=[sure]).text == "设量"
     probs[0] = _probs([{4: 0.95}], len(charset))[0]
     plain = CharCorrector(lm, weight=0.2, threshold=0.9)
-    assert ctc_greedy_decode(probs, charset, corrector=plain).text == "A量"
+    assert ctc_greedy_decode(probs, charset, correctors=[plain]).text == "A量"
 
 
 def test_reader_can_turn_the_language_model_off():
@@ -73,7 +73,8 @@ def test_reader_can_turn_the_language_model_off():
 
     _lm()
     on, off = Reader(detector=False), Reader(detector=False, lm=False)
-    assert on.recognizer.corrector is not None and off.recognizer.corrector is None
+    names = [[c.name for c in r.recognizer.correctors] for r in (on, off)]
+    assert "lm" in names[0] and "lm" not in names[1] and "quotes" in names[1]
 
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "lm_corpus"

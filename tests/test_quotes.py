@@ -18,7 +18,7 @@ def _decode(marks: list[dict[str, float]], pairer: QuotePairer | None = None) ->
         for ch, v in m.items():
             p[CHARSET.index(ch) + 1] = v
         rows += [p, np.eye(len(CHARSET) + 1, dtype=np.float32)[0]]
-    return ctc_greedy_decode(np.stack(rows), CHARSET, pairer=pairer).text
+    return ctc_greedy_decode(np.stack(rows), CHARSET, correctors=[pairer] if pairer else ()).text
 
 
 def test_a_misread_opening_quote_is_the_less_certain_of_two_closers():

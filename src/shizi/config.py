@@ -244,8 +244,9 @@ class RecConfig(StageConfig):
     #: the word list (a model name, task "lm") that settles uncertain letters of Latin words
     lexicon: str | None = None
     lexicon_threshold: float = 0.9
-    #: quotation marks and brackets made to pair within a line (shizi.recognition.quotes)
-    pair_quotes: bool = True
+    #: the decoder's correctors, applied in this order (shizi.recognition.decoder.CORRECTORS): "lm" the
+    #: bigram model, "lexicon" the word list, "quotes" quotation marks and brackets made to pair
+    correctors: tuple[str, ...] = ("lm", "lexicon", "quotes")
 
     def check(self) -> None:
         _positive(self, "width_stride", "height", "std", "max_width", "max_batch_pixels", "width_scale")
@@ -253,6 +254,12 @@ class RecConfig(StageConfig):
             raise ValueError("RecConfig.pad_ratio must be > 1")
         if any(s <= 0 for s in self.reread_scales):
             raise ValueError("RecConfig.reread_scales must be > 0")
+        from .recognition.decoder import CORRECTORS
+
+        unknown = [n for n in self.correctors if n not in CORRECTORS]
+        if unknown or len(set(self.correctors)) < len(self.correctors):
+            raise ValueError(f"RecConfig.correctors: {list(self.correctors)}; each of {list(CORRECTORS)} "
+                             "at most once")
 
     @property
     def min_crop_width(self) -> int:

@@ -13,7 +13,8 @@ from typing import Protocol, runtime_checkable
 from ..models import load_model
 from .crnn import CRNNRecognizer
 from .crops import crop_line, rectify_quad
-from .ctc import ctc_greedy_decode, ctc_log_likelihoods
+from .ctc import ctc_log_likelihoods
+from .decoder import Corrector, Reading, ctc_greedy_decode
 from .types import RecognitionResult
 
 
@@ -41,6 +42,8 @@ __all__ = [
     "RecognitionResult",
     "Recognizer",
     "CRNNRecognizer",
+    "Corrector",
+    "Reading",
     "ctc_greedy_decode",
     "ctc_log_likelihoods",
     "load_recognizer",

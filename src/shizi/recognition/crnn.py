@@ -1,4 +1,8 @@
-"""CRNN/CTC recognizer runtime: preprocessing, width batching, decoding, re-reading unsure lines."""
+"""CRNN/CTC recognizer runtime: preprocessing, width batching, the model run, decoding.
+
+Decoding (greedy CTC and the correctors) is :mod:`shizi.recognition.decoder`; re-reading unsure lines
+at other widths is :mod:`shizi.recognition.reread`, a strategy around :meth:`CRNNRecognizer._read`.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,18 @@ import numpy as np
 from ..config import RecConfig
 from ..models import ModelInfo, load_model
 from .crops import ink_rows
-from .ctc import ctc_greedy_decode, ctc_log_likelihoods
-from .lexicon import Lexicon, WordCorrector
-from .lm import BigramLM, CharCorrector
-from .quotes import QuotePairer
+from .decoder import build_correctors, ctc_greedy_decode
+from .reread import Read, Rereader, SparseProbs
 from .types import RecognitionResult
 
 
 class CRNNRecognizer:
-    """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1]).
+    """Runs a CRNN ONNX model (input ``image`` [N,1,H,W], output ``probs`` [N,T,C+1]): crops are made
+    grey, trimmed to their ink band, resized to the model's height, batched by padded width, run, and
+    decoded by the correctors ``config.correctors`` names (:mod:`shizi.recognition.decoder`).
 
-    When ``lm`` is true, the language models the model's config names settle uncertain characters:
-    ``"lm"`` (with ``lm_weight`` and ``lm_threshold``) Han ones (:mod:`shizi.recognition.lm`),
-    ``"lexicon"`` (with ``lexicon_threshold``) the letters of Latin words
-    (:mod:`shizi.recognition.lexicon`).
-
-    A line with a character less sure than ``reread_threshold`` is read again at each of
-    ``reread_scales`` (widths relative to the crop's aspect, as ``width_scale``), in turn, and with
-    ``reread_until_agree`` only until a reading repeats an earlier one's text; among the texts the
-    readings give, the one with the highest CTC likelihood summed over all the readings (each per time
-    step) wins. Different widths fail on different glyphs, and a wrong reading is rarely likely under
-    the others. ``reread=False`` reads every line once (faster)."""
+    ``lm=False`` leaves out the correctors that need a language model (``lm``, ``lexicon``);
+    ``reread=False`` reads every line once (:mod:`shizi.recognition.reread`, faster)."""
 
     def __init__(
         self, info: ModelInfo, threads: int = 1, batch_size: int = 16, lm: bool = True, reread: bool = True,
@@ -47,23 +42,27 @@ class CRNNRecognizer:
         self.output_names = ["probs"] if "probs" in outs else outs[:1]
         self.batch_size = max(1, int(batch_size))
         self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
+        self._lms: dict = {}
         self.lm = lm
         cfg = config or RecConfig.from_model(info.config, source=f"{info.path}/config.json")
         self._configure(cfg if reread else cfg.replace(reread_scales=()))
 
     def _configure(self, config: RecConfig) -> None:
         self.config = config
-        self._batch = 1 if config.dynamic_quant else self.batch_size
         self._widths = width_classes(config.width_stride, config.max_width, config.pad_ratio)
-        self.corrector: CharCorrector | None = None
-        if self.lm and config.lm:
-            self.corrector = CharCorrector(BigramLM(load_model(config.lm, task="lm")),
-                                           weight=config.lm_weight, threshold=config.lm_threshold)
-        self.words: WordCorrector | None = None
-        if self.lm and config.lexicon:
-            self.words = WordCorrector(Lexicon(load_model(config.lexicon, task="lm")), self.charset,
-                                       threshold=config.lexicon_threshold)
-        self.pairer = QuotePairer(self.charset) if config.pair_quotes else None
+        self._batch = 1 if config.dynamic_quant else self.batch_size
+        names = [n for n in config.correctors if self.lm or n not in ("lm", "lexicon")]
+        self.correctors = build_correctors(
+            names, self.charset, lm=config.lm, lm_weight=config.lm_weight, lm_threshold=config.lm_threshold,
+            lexicon=config.lexicon, lexicon_threshold=config.lexicon_threshold, load=self._load_lm)
+        self.rereader = Rereader(config.reread_scales, config.reread_threshold, config.reread_until_agree,
+                                 self._class_of)
+
+    def _load_lm(self, name: str):
+        """A language model by name, loaded once per recognizer and the variants it makes."""
+        if name not in self._lms:
+            self._lms[name] = load_model(name, task="lm")
+        return self._lms[name]
 
     def with_config(self, **changes) -> CRNNRecognizer:
         """The same model (session shared) with some settings changed."""
@@ -90,59 +89,19 @@ class CRNNRecognizer:
         return r, nw / max(w, 1)
 
     def recognize(self, crops: list[np.ndarray]) -> list[RecognitionResult]:
-        """Recognise line crops. Each batch's unsure lines are read again at ``reread_scales`` before the
-        next batch runs."""
+        """Recognise line crops. Each batch's unsure lines are read again before the next batch runs."""
         greys = [self._grey_band(c) for c in crops]
         prepared = [self._resize(g, self.config.width_scale) for g in greys]
         results: list[RecognitionResult] = [RecognitionResult("", 0.0)] * len(crops)
         for batch in self._batches(prepared):
-            reads = self._run_batch([prepared[k] for k in batch], keep=self._unsure)
-            unsure = [j for j, (_, probs) in enumerate(reads) if probs is not None]
-            chosen = {}
-            if unsure:
-                readings = {j: [reads[j]] for j in unsure}
-                open_ = list(unsure)
-                for scale in self.config.reread_scales:
-                    if not open_:
-                        break
-                    again = self._read([self._resize(greys[batch[j]], scale) for j in open_])
-                    for j, read in zip(open_, again, strict=True):
-                        readings[j].append(read)
-                    if self.config.reread_until_agree:  # settled once a reading repeats an earlier one
-                        open_ = [j for j in open_ if readings[j][-1][0].text not in
-                                 {r.text for r, _ in readings[j][:-1]}]
-                chosen = dict(zip(unsure, self._agree([readings[j] for j in unsure]), strict=True))
-            for j, k in enumerate(batch):
-                results[k] = chosen.get(j, reads[j][0])
+            first = self._run_batch([prepared[k] for k in batch], keep=self.rereader.unsure)
+
+            def read_at(js: list[int], scale: float, batch: list[int] = batch) -> list[Read]:
+                return self._read([self._resize(greys[batch[j]], scale) for j in js])
+
+            for k, r in zip(batch, self.rereader.settle(first, read_at), strict=True):
+                results[k] = r
         return results
-
-    def _unsure(self, r: RecognitionResult) -> bool:
-        """Whether a first reading is read again."""
-        c = self.config
-        return bool(c.reread_scales) and min(r.char_confidences, default=1.0) < c.reread_threshold
-
-    def _agree(self, lines: list[list[tuple[RecognitionResult, SparseProbs]]]) -> list[RecognitionResult]:
-        """For each line's readings, the reading whose text is most likely under all of them together
-        (sum over readings of the CTC log-likelihood per time step); one likelihood pass for all lines."""
-        texts = [list(dict.fromkeys(r.text for r, _ in readings)) for readings in lines]
-        items = []
-        for readings, ts in zip(lines, texts, strict=True):
-            if len(ts) > 1:
-                labels = [[self._class_of[c] for c in t] for t in ts]
-                needed = sorted({0}.union(*labels))  # blank and the candidates' classes
-                position = {k: i for i, k in enumerate(needed)}
-                columns = [probs.columns(needed) for _, probs in readings]
-                items += [(cols, [position[k] for k in lab]) for lab in labels for cols in columns]
-        ll = iter(ctc_log_likelihoods(items).tolist())
-        chosen = []
-        for readings, ts in zip(lines, texts, strict=True):
-            if len(ts) > 1:
-                score = [sum(next(ll) / max(probs.steps, 1) for _, probs in readings) for _ in ts]
-                best = ts[int(np.argmax(score))]
-                chosen.append(next(r for r, _ in readings if r.text == best))
-            else:
-                chosen.append(readings[0][0])
-        return chosen
 
     def _padded(self, width: int) -> int:
         """The width a crop ``width`` wide is padded to: its class in ``self._widths``."""
@@ -163,7 +122,7 @@ class CRNNRecognizer:
             yield order[i:j]
             i = j
 
-    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[tuple[RecognitionResult, SparseProbs]]:
+    def _read(self, prepared: list[tuple[np.ndarray, float]]) -> list[Read]:
         """:meth:`_run_batch` over all of ``prepared``, batched by width, keeping every crop's
         probabilities; results in input order."""
         out: list = [None] * len(prepared)
@@ -175,7 +134,7 @@ class CRNNRecognizer:
 
     def _run_batch(
         self, items: list[tuple[np.ndarray, float]], keep: Callable[[RecognitionResult], bool]
-    ) -> list[tuple[RecognitionResult, SparseProbs | None]]:
+    ) -> list[Read]:
         """Run the model on resized crops ``(image, x scale)``; returns each one's decoded result (x in
         crop pixels) and, where ``keep(result)``, its probabilities (:class:`SparseProbs`)."""
         wpad = max(self._padded(im.shape[1]) for im, _ in items)
@@ -188,7 +147,7 @@ class CRNNRecognizer:
         out = []
         for row, (im, scale) in enumerate(items):
             p = probs[row, : int(math.ceil(im.shape[1] / eff_stride))]
-            r = ctc_greedy_decode(p, self.charset, None, eff_stride, self.corrector, self.pairer, self.words)
+            r = ctc_greedy_decode(p, self.charset, None, eff_stride, self.correctors)
             inv = 1.0 / scale
             mapped = RecognitionResult(
                 r.text,
@@ -209,25 +168,3 @@ def width_classes(stride: int, max_width: int, ratio: float) -> list[int]:
     while out[-1] < top:
         out.append(min(top, max(out[-1] + stride, int(math.ceil(out[-1] * ratio / stride)) * stride)))
     return out
-
-
-class SparseProbs:
-    """A reading's probabilities ``[T, C+1]`` kept for the classes that reach ``floor`` at some step:
-    a few hundred of the charset's thousands, so that a batch's full array need not be held while its
-    unsure lines are read again. Other classes read as 0 (the likelihood's own floor)."""
-
-    floor = 1e-4
-
-    def __init__(self, probs: np.ndarray) -> None:
-        self.steps = len(probs)
-        self.classes = np.flatnonzero(probs.max(axis=0, initial=0.0) >= self.floor)
-        self.values = np.ascontiguousarray(probs[:, self.classes])
-
-    def columns(self, classes: list[int]) -> np.ndarray:
-        """``[T, len(classes)]``: the probabilities of ``classes`` (sorted), 0 where not kept."""
-        out = np.zeros((self.steps, len(classes)), dtype=self.values.dtype)
-        idx = np.searchsorted(self.classes, classes)
-        idx = np.minimum(idx, max(len(self.classes) - 1, 0))
-        hit = np.flatnonzero(self.classes[idx] == classes) if len(self.classes) else np.zeros(0, int)
-        out[:, hit] = self.values[:, idx[hit]]
-        return out

@@ -1,77 +1,11 @@
-"""CTC decoding: greedy best path (with the language-model hooks) and the likelihood of a given text."""
+"""CTC: the likelihood of a given text under a reading's probabilities (greedy decoding is
+:mod:`shizi.recognition.decoder`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
-
-from .lexicon import WordCorrector
-from .lm import CharCorrector
-from .quotes import QuotePairer
-from .types import RecognitionResult
-
-
-def ctc_greedy_decode(
-    probs: np.ndarray,
-    charset: list[str],
-    valid_steps: int | None = None,
-    stride: float = 1.0,
-    corrector: CharCorrector | None = None,
-    pairer: QuotePairer | None = None,
-    words: WordCorrector | None = None,
-) -> RecognitionResult:
-    """Greedy CTC on ``probs`` ``[T, C+1]`` (blank = 0).
-
-    Argmax per step, collapse repeats, drop blanks; a ``corrector`` may then swap uncertain chars for
-    runners-up at their peak step (:mod:`shizi.recognition.lm`), ``words`` settle uncertain letters of
-    unknown Latin words (:mod:`shizi.recognition.lexicon`) and a ``pairer`` make quotation marks pair
-    (:mod:`shizi.recognition.quotes`). A char's confidence is the max probability of its class
-    over its run of steps; its x is ``(centre step + 0.5) * stride`` and its span the run's extent.
-    """
-    if valid_steps is not None:
-        probs = probs[:valid_steps]
-    if len(probs) == 0:
-        return RecognitionResult("", 0.0)
-    best = probs.argmax(axis=1)
-    best_p = probs[np.arange(len(best)), best]
-    # runs of equal argmax: (class, first step, last step), blanks and unknown classes dropped
-    starts = np.flatnonzero(np.diff(best, prepend=-1))
-    ends = np.append(starts[1:], len(best)) - 1
-    run_max = np.maximum.reduceat(best_p, starts)
-    classes = best[starts].tolist()
-    keep = [i for i, k in enumerate(classes) if k != 0 and k - 1 < len(charset)]
-    runs = [(classes[i], int(starts[i]), int(ends[i])) for i in keep]
-    chars = [charset[k - 1] for k, _, _ in runs]
-    confs = [float(run_max[i]) for i in keep]
-
-    def peak(i: int) -> np.ndarray:
-        _, s, t = runs[i]
-        return probs[s + int(best_p[s : t + 1].argmax())]
-
-    def replace(i: int, k: int | None) -> None:
-        if k is not None:
-            _, s, t = runs[i]
-            confs[i] = float(probs[s : t + 1, k].max())
-
-    if corrector is not None and runs:
-        peaks = [peak(i) if c < corrector.threshold else None for i, c in enumerate(confs)]
-        for i, k in enumerate(corrector.correct(chars, confs, peaks, charset)):
-            replace(i, k)
-    if words is not None and runs:
-        rows = [peak(i) if c < words.threshold and words.needs_row(ch) else None
-                for i, (ch, c) in enumerate(zip(chars, confs, strict=True))]
-        for i, k in enumerate(words.correct(chars, confs, rows)):
-            replace(i, k)
-    if pairer is not None and runs:
-        rows = [peak(i) if pairer.needs_rows(c) else None for i, c in enumerate(chars)]
-        for i, k in enumerate(pairer.pair(chars, rows)):
-            replace(i, k)
-    xs = [((s + t) / 2 + 0.5) * stride for _, s, t in runs]
-    spans = [(s * stride, (t + 1) * stride) for _, s, t in runs]
-    text = "".join(chars)
-    conf = float(np.mean(confs)) if confs else 0.0
-    return RecognitionResult(text, conf, confs, xs, spans)
 
 
 def ctc_log_likelihoods(items: Sequence[tuple[np.ndarray, Sequence[int]]], group: int = 32) -> np.ndarray:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..models import ModelInfo
+from .decoder import Reading
 
 LATIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 # marks the recognizer reads for l / I / 1 at text size; they join a token only when uncertain
@@ -67,6 +68,15 @@ class WordCorrector:
     def __post_init__(self) -> None:
         self._cls = {c: i + 1 for i, c in enumerate(self.charset)}  # class index (blank = 0)
         self._latin = np.array(sorted(self._cls[c] for c in LATIN if c in self._cls), dtype=np.int64)
+
+    name = "lexicon"
+
+    def apply(self, reading: Reading) -> None:
+        """:meth:`correct` on a greedy reading (:mod:`shizi.recognition.decoder`)."""
+        chars, confs = reading.chars, reading.confs
+        rows = reading.rows(lambda i: confs[i] < self.threshold and self.needs_row(chars[i]))
+        for i, k in enumerate(self.correct(chars, confs, rows)):
+            reading.replace(i, k)
 
     def needs_row(self, ch: str) -> bool:
         """Whether :meth:`correct` reads the probability row of ``ch`` (when it is uncertain)."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import ModelError
 from ..models import ModelInfo
+from .decoder import Reading
 
 
 class BigramLM:
@@ -60,6 +61,13 @@ class CharCorrector:
     threshold: float  #: characters less sure than this may change (RecConfig.lm_threshold)
     top_k: int = 5
     min_prob: float = 1e-3
+    name = "lm"
+
+    def apply(self, reading: Reading) -> None:
+        """:meth:`correct` on a greedy reading (:mod:`shizi.recognition.decoder`)."""
+        peaks = reading.rows(lambda i: reading.confs[i] < self.threshold)
+        for i, k in enumerate(self.correct(reading.chars, reading.confs, peaks, reading.charset)):
+            reading.replace(i, k)
 
     def correct(
         self, chars: list[str], confs: list[float], peaks: list[np.ndarray | None], charset: list[str]

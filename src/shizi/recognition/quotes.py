@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .decoder import Reading
+
 OPEN_D, CLOSE_D = "“", "”"
 SINGLE = frozenset("`'‘’")
 BRACKETS = {"[": "]", "【": "】", "「": "」"}  # opening -> closing of the same kind
@@ -41,6 +43,14 @@ class QuotePairer:
         # class index of a char in the model's output (blank = 0)
         marks = {OPEN_D, CLOSE_D, "'", "’", *BRACKETS, *CLOSING}
         self._cls = {c: i + 1 for i, c in enumerate(self.charset) if c in marks}
+
+    name = "quotes"
+
+    def apply(self, reading: Reading) -> None:
+        """:meth:`pair` on a greedy reading (:mod:`shizi.recognition.decoder`)."""
+        rows = reading.rows(lambda i: self.needs_rows(reading.chars[i]))
+        for i, k in enumerate(self.pair(reading.chars, rows)):
+            reading.replace(i, k)
 
     def needs_rows(self, ch: str) -> bool:
         """Whether :meth:`pair` reads ``ch``'s probability row."""
