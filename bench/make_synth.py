@@ -3,6 +3,9 @@
     .venv/bin/python bench/make_synth.py                        # bench/out/synth_doc: 60 doc pages
     .venv/bin/python bench/make_synth.py OUT --pages 100 --kind scene --seed 9002
     .venv/bin/python bench/make_synth.py OUT --lines --kind any --pages 60 --seed 9101   # line crops
+    .venv/bin/python bench/make_synth.py OUT --new-chars OLD/charset.txt --pages 600 --seed 9103
+    .venv/bin/python bench/make_synth.py OUT --latin --pages 400 --seed 9104   # doubled letters
+    .venv/bin/python bench/make_synth.py OUT --captchas other --pages 2000 --seed 9401   # labels.tsv
 
 Pages come from :func:`shizi.synth.pages.render_page` on stream ``--seed`` (9001 by default; training
 streams use other seeds), each line with its exact quad as ``poly`` and ``box``, its ``block``
@@ -10,6 +13,13 @@ streams use other seeds), each line with its exact quad as ``poly`` and ``box``,
 ``shizi eval OUT/labels.jsonl`` or ``bench/page_errors.py OUT/labels.jsonl``. Needs the ``train``
 extra (the renderer). With ``--lines`` the pages' lines are written as the recognizer is trained on
 them (``shizi.train.rec_data.PageLines``), a line set for ``shizi eval`` / ``bench/rec_errors.py``.
+``--new-chars`` writes ``--pages`` single rendered lines (``SynthLines``) of the Han characters that
+the extended charset (``shizi.synth.charset.build_extended_charset``) adds to the one given, between
+common words;
+``--latin`` ``--pages`` English lines, half their words with a doubled letter (``ll``, ``ss``, ``SS``);
+``--captchas GENERATOR`` ``--pages`` captchas (:mod:`shizi.synth.captcha`) as PNG files with a
+``labels.tsv``, the form of a user's own labelled crops (``python -m shizi.train rec --data``), and the
+same as ``labels.jsonl`` for ``shizi eval``.
 """
 
 from __future__ import annotations
@@ -34,10 +44,20 @@ def main() -> None:
                     help="page kind; any: drawn as in training")
     ap.add_argument("--lines", action="store_true",
                     help="write the pages' lines as the recognizer is trained on them (PageLines) instead")
+    ap.add_argument("--new-chars", type=Path, metavar="CHARSET",
+                    help="write lines of the Han characters build_extended_charset() adds to this one")
+    ap.add_argument("--latin", action="store_true", help="write English lines dense in doubled letters")
+    ap.add_argument("--captchas", choices=["captcha", "other"], help="write captchas of this generator")
     args = ap.parse_args()
     out = args.out or HERE / "out" / f"synth_{args.kind}"
     out.mkdir(parents=True, exist_ok=True)
     kind = None if args.kind == "any" else args.kind
+    if args.captchas:
+        write_captchas(out, args.seed, args.pages, args.captchas)
+        return
+    if args.new_chars or args.latin:
+        write_single_lines(out, args.seed, args.pages, args.new_chars)
+        return
     if args.lines:
         write_lines(out, args.seed, args.pages, kind)
         return
@@ -79,6 +99,73 @@ def write_lines(out: Path, seed: int, pages: int, kind: str | None) -> None:
                 f.write(json.dumps(item, ensure_ascii=False) + "\n")
                 n += 1
     print(f"{n} lines of {pages} pages ({kind or 'any kind'}) of stream {seed} in {out}")
+
+
+def write_single_lines(out: Path, seed: int, count: int, old_charset: Path | None) -> None:
+    """``count`` rendered single lines (as the recognizer trains on them): of the characters new to
+    ``old_charset`` between common words, or, without it, English words dense in doubled letters."""
+    import random
+    import re
+    import unicodedata
+
+    from shizi.synth.charset import build_extended_charset, load_charset
+    from shizi.synth.corpus import TextSampler
+    from shizi.synth.lines import render_line
+
+    if old_charset:
+        old = set(load_charset(old_charset))
+        new = [c for c in build_extended_charset()
+               if c not in old and "CJK UNIFIED" in unicodedata.name(c, "")]
+        what, variant = f"{len(new)} new characters", "new"
+    else:
+        what, variant = "English words with doubled letters", "latin"
+    sampler = TextSampler(random.Random(seed))
+    doubled = [w for w in sampler.en if re.search(r"(.)\1", w)]
+    with open(out / "labels.jsonl", "w", encoding="utf-8") as f:
+        for i in range(count):
+            rng = random.Random(seed * 1_000_003 + i)
+            sampler.rng = rng
+            if old_charset:
+                sampler.focus, sampler.focus_share = new, 1.0
+                crop, text = render_line(sampler, rng, 32, 16)
+            else:
+                words = [rng.choice(doubled) if rng.random() < 0.5 else rng.choice(sampler.en)
+                         for _ in range(rng.randint(1, 4))]
+                text = " ".join(w.upper() if rng.random() < 0.2 else w for w in words)[:24].strip()
+                crop, text = render_line(_Fixed(text), rng, 32, 24)
+            name = f"l{i:05d}.png"
+            cv2.imwrite(str(out / name), crop)
+            f.write(json.dumps({"image": name, "text": text, "variant": variant}, ensure_ascii=False) + "\n")
+    print(f"{count} lines of {what}, stream {seed}, in {out}")
+
+
+def write_captchas(out: Path, seed: int, count: int, generator: str) -> None:
+    """``count`` captchas of ``generator`` as PNG files, ``labels.tsv`` (file<TAB>text) and
+    ``labels.jsonl``."""
+    import random
+
+    from shizi.synth.captcha import GENERATORS, captcha_text
+
+    with open(out / "labels.tsv", "w", encoding="utf-8") as tsv, \
+            open(out / "labels.jsonl", "w", encoding="utf-8") as js:
+        for i in range(count):
+            rng = random.Random(seed * 1_000_003 + i)
+            text = captcha_text(rng)
+            name = f"c{i:05d}.png"
+            cv2.imwrite(str(out / name), cv2.cvtColor(GENERATORS[generator](text, rng), cv2.COLOR_RGB2BGR))
+            tsv.write(f"{name}\t{text}\n")
+            js.write(json.dumps({"image": name, "text": text, "variant": generator}) + "\n")
+    print(f"{count} captchas ({generator}), stream {seed}, in {out}")
+
+
+class _Fixed:
+    """A text sampler that gives one text (render_line draws its text from a sampler)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def line(self, min_chars: int = 1, max_chars: int = 24) -> str:
+        return self.text
 
 
 if __name__ == "__main__":

@@ -26,6 +26,44 @@ def test_charset_covers_simplified_traditional_and_punctuation():
     assert cs == build_charset()  # deterministic order
 
 
+def test_extended_charset_adds_rare_han_big5_level_2_and_latin_1():
+    from shizi.synth.charset import build_extended_charset
+
+    cs, ext = build_charset(), build_extended_charset()
+    assert len(ext) == len(set(ext)) and 15000 < len(ext) < 17000
+    assert ext[: len(cs)] == cs  # the shipped order first: a fine-tune keeps every row's index
+    # rare Han of jieba's words (as in the Shijing), Big5 level 2, CJK punctuation, Latin-1 letters
+    for ch in "嗿饁俶麃飶翃‧〇「」『』〈〉éüñß":
+        assert ch in ext, ch
+    assert ext.count("×") == 1  # in PUNCTUATION, not again from the Latin-1 range
+    from shizi.synth.charset import jieba_han_counts
+
+    counts = jieba_han_counts()  # jieba's one-character entries hold GBK-decoded UTF-8 (紝 銆 殑): left out
+    assert counts["的"] > 10_000 and not {"紝", "銆", "殑"} & set(counts)
+
+
+def test_new_charset_rows_start_quiet_and_old_rows_move_with_their_characters():
+    from shizi.train.nets.recognition import crnn_lite, remap_classes
+
+    torch.manual_seed(0)
+    old, new = ["a", "b", "c"], ["c", "x", "a", "y", "z"]
+    net = crnn_lite(len(old) + 1)
+    net.eval()
+    x = torch.rand(2, 1, 32, 96) * 2 - 1
+    with torch.no_grad():
+        before = net(x)
+        remap_classes(net, old, new)
+        after = net(x)
+    assert net.fc.out_features == len(new) + 1
+    # blank, c and a keep their logits at their new indices; b is gone
+    assert torch.allclose(after[..., [0, 1, 3]], before[..., [0, 3, 1]], atol=1e-5)
+    # the new characters together weigh at most what one old character does on average, and none
+    # of them is ever the most likely class
+    new_mass = torch.logsumexp(after[..., [2, 4, 5]], -1)
+    assert (new_mass <= torch.logsumexp(before[..., 1:], -1) - np.log(len(old)) + 1e-4).all()
+    assert not bool(torch.isin(after.argmax(-1), torch.tensor([2, 4, 5])).any())
+
+
 def test_charset_roundtrip_keeps_space(tmp_path):
     cs = ["a", " ", "中"]
     save_charset(cs, tmp_path / "c.txt")
@@ -329,3 +367,16 @@ def test_width_buckets_group_similar_widths_and_keep_every_sample():
     for k in range(0, 9, 3):  # within a group, batches come narrowest first
         widths = [int(b[1].max()) for b in batches[k : k + 3]]
         assert widths == sorted(widths)
+
+
+def test_new_characters_are_drawn_in_their_share_of_lines():
+    from shizi.synth.corpus import TextSampler
+
+    s = TextSampler(random.Random(11))
+    s.focus, s.focus_share = ["嗿", "饁"], 0.5
+    lines = [s.line(4, 16) for _ in range(400)]
+    with_new = [t for t in lines if "嗿" in t or "饁" in t]
+    assert 0.4 * len(lines) < len(with_new) < 0.6 * len(lines)
+    # between common words, rarely alone
+    long = [t for t in with_new if len(t) >= 8]
+    assert sum(any(c not in "嗿饁" for c in t) for t in long) > 0.9 * len(long)

@@ -56,9 +56,10 @@ def _add_reader_options(p: argparse.ArgumentParser) -> None:
     """The options that build the Reader (``read`` and ``batch``)."""
     p.add_argument(
         "--mode",
-        choices=("page", "line"),
+        choices=("page", "line", "plate"),
         default="page",
-        help="page: detect lines then recognise (default); line: each input is one text line",
+        help="page: detect lines then recognise (default); line: each input is one text line; plate: the "
+             "licence plates in each input (with --rec plate_zh)",
     )
     p.add_argument("--dpi", type=int, default=200, help="PDF rasterisation resolution (default: 200)")
     p.add_argument(

@@ -124,8 +124,10 @@ class Reader:
     def read(self, source: Any, *, mode: str = "page", name: str | None = None,
              dpi: int | None = None, script: str | None = None) -> Document:
         """Read every page of ``source`` (path, bytes, ndarray, PIL image). ``mode="line"``: the input is
-        one text line (recognition only); ``dpi`` rasterises a PDF and ``script`` converts the text
-        otherwise than the Reader's settings for this call. Raises InputError for bad input."""
+        one text line (recognition only); ``mode="plate"``: the licence plates in it, read with a plate
+        recognizer such as ``plate_zh`` (:meth:`read_plates`); ``dpi`` rasterises a PDF and ``script``
+        converts the text otherwise than the Reader's settings for this call. Raises InputError for bad
+        input."""
         name = name or source_name(source)
         pages = self.iter_pages(source, mode=mode, name=name, dpi=dpi, script=script)
         return Document(list(pages), source=name, models=self.model_names(mode))
@@ -133,6 +135,8 @@ class Reader:
     def model_names(self, mode: str = "page") -> dict[str, str]:
         """task -> name of the models this Reader reads with (stages given as objects: their class)."""
         stages = [("recognition", self.recognizer)]
+        if mode == "plate":
+            stages = [("detection", self.detector)] + stages
         if mode == "page":
             stages = [("detection", self.detector), ("orientation", self.orienter)] + stages
         out = {}
@@ -145,14 +149,14 @@ class Reader:
     def iter_pages(self, source: Any, *, mode: str = "page", name: str | None = None,
                    dpi: int | None = None, script: str | None = None) -> Iterator[Page]:
         """Like :meth:`read` but yields each Page as soon as it is read."""
-        if mode not in ("page", "line"):
-            raise ValueError("mode must be 'page' or 'line'")
+        if mode not in ("page", "line", "plate"):
+            raise ValueError("mode must be 'page', 'line' or 'plate'")
         if dpi is not None and (isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1):
             raise ValueError(f"dpi must be a positive integer, not {dpi!r}")
         script = check_script(script or self.script)
         if script != "as-printed":
             converter(script)  # a missing OpenCC is said before any page is read
-        if mode == "page" and self.detector is None:
+        if mode in ("page", "plate") and self.detector is None:
             raise ShiziError("this Reader has no detector; use mode='line'")
         name = name or source_name(source)
         pages = iter_page_images(
@@ -162,6 +166,8 @@ class Reader:
         for index, (image, image_dpi) in enumerate(pages):
             if mode == "line":
                 page = self.read_line_image(image, index=index)
+            elif mode == "plate":
+                page = self.read_plates(image, index=index)
             else:
                 page = self.read_page_image(image, index=index)
             page.dpi = image_dpi
@@ -231,6 +237,30 @@ class Reader:
         line = self._make_line(quad, crop, self.recognizer.recognize(crop.images))
         direction = VERTICAL if crop.vertical else "horizontal"
         blocks = [Block([line], direction=direction)] if line.text.strip() else []
+        return Page(index=index, width=w, height=h, blocks=blocks, image=image)
+
+    def read_plates(self, image: np.ndarray, index: int = 0) -> Page:
+        """The licence plates in an RGB uint8 photo (:mod:`shizi.plates`): the detector's lines shaped
+        like a plate's row of characters, each widened to its plate and read with the recognizer; only
+        readings that are plate numbers are kept, one block of kind ``plate`` each. An image shaped
+        like a plate itself is read whole when none of its lines reads as one."""
+        from .plates import ASPECT, is_plate, plate_quads
+        from .recognition.crops import rectify_quad
+
+        h, w = image.shape[:2]
+        polys, _ = self.detect_lines(image)
+        quads = plate_quads(polys)
+        if ASPECT[0] <= w / max(h, 1) <= ASPECT[1] / 1.5:
+            quads.append(np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64))
+        crops = [rectify_quad(image, q, pad=0.0)[0] for q in quads]
+        results = self.recognizer.recognize(crops) if crops else []
+        blocks, found = [], set()
+        for quad, r in zip(quads, results, strict=True):
+            text = r.text.replace(" ", "")
+            if is_plate(text) and text not in found:
+                found.add(text)
+                poly = [(float(x), float(y)) for x, y in quad]
+                blocks.append(Block([Line(text, r.confidence, poly)], kind="plate"))
         return Page(index=index, width=w, height=h, blocks=blocks, image=image)
 
     # ------------------------------------------------------------------ stages and helpers

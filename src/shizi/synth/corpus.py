@@ -108,6 +108,9 @@ class TextSampler:
         self.en = _english_words()
         self.han = _han_chars()
         self.charset = build_charset()
+        # characters a fine-tune adds to a model, drawn in ``focus_share`` of the lines (focus_line)
+        self.focus: list[str] | None = None
+        self.focus_share = 0.0
 
     # --- pieces -------------------------------------------------------------------------------
     def zh_words(self, n: int) -> list[str]:
@@ -295,10 +298,22 @@ class TextSampler:
             return "".join(g.choice(pool) for _ in range(n)).strip()
         return "".join(g.choice(self.charset) for _ in range(n)).strip()
 
+    def focus_line(self, n: int) -> str:
+        """``n`` characters: :attr:`focus` characters, one or two at a time, between common words."""
+        g, out = self.rng, ""
+        while len(out) < n:
+            if g.random() < 0.5:
+                out += "".join(g.choice(self.focus) for _ in range(g.randint(1, 2)))  # type: ignore[arg-type]
+            else:
+                out += "".join(self.zh_words(1))
+        return out[:n]
+
     def line(self, min_chars: int = 1, max_chars: int = 24) -> str:
         """One line of text of the training mix."""
         g = self.rng
         n = g.randint(min_chars, max_chars)
+        if self.focus and g.random() < self.focus_share:
+            return self.focus_line(n)
         r = g.random()
         if r < 0.40:
             s = self.zh_sentence(n)

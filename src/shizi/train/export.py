@@ -57,6 +57,7 @@ def export_recognizer(weights: Path, out_dir: Path, name: str | None = None,
         "sha256": sha256(onnx_path), "height": HEIGHT, "width_stride": w["width_stride"],
         "charset": "charset.txt", "mean": MEAN, "std": STD, "trained_steps": w["step"],
         "dynamic_quant": int8,  # shizi.config.RecConfig.dynamic_quant: crops run one at a time
+        **w.get("runtime", {}),  # settings the training recipe reads with (a captcha's width_scale ...)
     }
     write_config(out_dir, config, from_weights=set(config) - {"name"})
     return onnx_path

@@ -6,6 +6,7 @@ import argparse
 import json
 import random
 import time
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,8 @@ from torch.utils.data import DataLoader, Dataset
 from shizi.synth.corpus import corpus_summary
 from shizi.synth.fonts import font_summary
 from shizi.train import checkpoint
-from shizi.train.nets.recognition import build
-from shizi.train.rec_data import Encoder, LabeledLines, PageLines, SynthLines, collate
+from shizi.train.nets.recognition import build, remap_classes
+from shizi.train.rec_data import Encoder, LabeledLines, PageLines, SynthCodes, SynthLines, collate
 
 
 class Mixed(Dataset):
@@ -70,6 +71,10 @@ def add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-chars", type=int, default=24)
     p.add_argument("--aspect", type=float, nargs=2, default=[0.9, 1.1], metavar=("LO", "HI"),
                    help="range of the random width stretch of synthetic lines")
+    p.add_argument("--synth", choices=["lines", "captcha", "plate"], default="lines",
+                   help="synthetic data: text lines (shizi.synth.lines), text captchas (shizi.synth.captcha: "
+                        "digits and capitals) or Chinese licence plates (shizi.synth.plates); the charset "
+                        "defaults to the symbols of the kind")
     p.add_argument("--page-lines", type=float, default=0.0, metavar="SHARE",
                    help="share of each batch cut from synthetic pages (photos, signs, receipts, vertical "
                         "columns; shizi.train.rec_data.PageLines) instead of rendered as single lines")
@@ -82,7 +87,12 @@ def add_args(p: argparse.ArgumentParser) -> None:
                         "src/shizi/models/rec_crnn_lite, its model.onnx, or a weights.pt")
     p.add_argument("--data", type=Path, help="a user's labeled crops (.jsonl or .tsv) to train on")
     p.add_argument("--synth-ratio", type=float, default=0.3, help="synthetic share when --data is given")
-    p.add_argument("--charset", type=Path, help="charset.txt (default: shizi.synth.charset.build_charset())")
+    p.add_argument("--charset", type=Path,
+                   help="charset.txt (default: --init's, else shizi.synth.charset.build_charset()); with "
+                        "--init, characters new to the model get fresh output rows (remap_classes)")
+    p.add_argument("--new-chars", type=float, default=0.0, metavar="SHARE",
+                   help="share of synthetic lines made of the characters that --charset adds to --init's "
+                        "(each beside common words) so that the new output rows learn")
     p.add_argument("--val-every", type=int, default=1000)
     p.add_argument("--ckpt-every", type=int, default=200)
     p.add_argument("--val-size", type=int, default=300)
@@ -102,15 +112,23 @@ def _init_info(args) -> dict | None:
     return args._init_cache[1]
 
 
-def _charset(args) -> list[str]:
+def _charsets(args) -> tuple[list[str], list[str]]:
+    """(the charset --init was trained on, the charset to train): the same unless --charset differs."""
     from shizi.synth.charset import build_charset, load_charset
 
     info = _init_info(args)
+    given = load_charset(args.charset) if args.charset else None
+    kind = getattr(args, "synth", "lines")
+    if given is None and kind != "lines":
+        from shizi.synth import captcha, plates
+
+        given = list({"captcha": captcha.CHARSET, "plate": plates.CHARSET}[kind])
     if info is not None:
         if "charset" not in info:
             raise ValueError(f"--init {args.init}: no charset.txt next to the model")
-        return info["charset"]
-    return load_charset(args.charset) if args.charset else build_charset()
+        return info["charset"], given or info["charset"]
+    cs = given or build_charset()
+    return cs, cs
 
 
 def _arch(args) -> str:
@@ -122,10 +140,17 @@ def _arch(args) -> str:
     return args.arch or known or "crnn_lite"
 
 
+def _synth(args, seed: int, **kw) -> Dataset:
+    """The synthetic stream ``seed`` of ``--synth``."""
+    if args.synth != "lines":
+        return SynthCodes(seed, kind=args.synth, aspect=args.aspect)
+    return SynthLines(seed, max_chars=args.max_chars, aspect=args.aspect, **kw)
+
+
 def _calibration_batches(args, n: int = 64) -> list[torch.Tensor]:
     """A few synthetic batches (their own seed) to measure BatchNorm statistics on after an ONNX
     init (``shizi.train.from_onnx.calibrate_batchnorm``)."""
-    synth = SynthLines(args.seed + 20_000, max_chars=args.max_chars, aspect=args.aspect)
+    synth = _synth(args, args.seed + 20_000)
     samples = sorted((synth[i] for i in range(n)), key=lambda s: s[0].shape[1])
     return [collate(samples[i : i + 32])[0] for i in range(0, n, 32)]
 
@@ -172,23 +197,34 @@ def train(args) -> Path:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = args.device
-    charset = _charset(args)
+    init_charset, charset = _charsets(args)
     enc = Encoder(charset)
     args.arch = _arch(args)
-    model = build(args.arch, len(charset) + 1)
-    if args.init and not args.resume:
+    fresh_init = bool(args.init) and not args.resume
+    model = build(args.arch, len(init_charset if fresh_init else charset) + 1)
+    if fresh_init:
         from shizi.train.from_onnx import apply_init
 
         info = _init_info(args)
         apply_init(model, info, calibration=None if "model" in info else _calibration_batches(args))
+        if init_charset != charset:
+            remap_classes(model, init_charset, charset)
+            print(f"output layer {len(init_charset)} -> {len(charset)} characters", flush=True)
     model = model.to(device, memory_format=torch.channels_last)
     stride = model.width_stride
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     sched = checkpoint.warmup_cosine(opt, args.warmup, args.steps)
     step = checkpoint.resume(args.out, model, opt, sched) if args.resume else 0
     meta = {"arch": args.arch, "charset": charset, "width_stride": stride, "height": 32}
+    if args.synth != "lines":
+        meta["runtime"] = SynthCodes.RUNTIME
 
-    synth = SynthLines(args.seed, max_chars=args.max_chars, aspect=args.aspect)
+    known = set(init_charset)
+    new_chars = [c for c in charset if c not in known and "CJK UNIFIED" in unicodedata.name(c, "")]
+    if args.new_chars and not new_chars:
+        raise ValueError("--new-chars: --charset adds no Han character to --init's")
+    synth = _synth(args, args.seed, **({"focus": new_chars, "focus_share": args.new_chars}
+                                       if args.new_chars else {}))
     print(font_summary(), flush=True)
     print(corpus_summary(), flush=True)
     data: Dataset = synth
@@ -196,7 +232,7 @@ def train(args) -> Path:
         pages = PageLines(args.seed, max_chars=max(args.max_chars, 32), aspect=args.aspect)
         data = synth = WithPageLines(synth, pages, round(args.page_lines * args.batch), args.batch)
     if args.data:
-        user = LabeledLines(args.data, augment=True, seed=args.seed)
+        user = LabeledLines(args.data, augment=True, seed=args.seed, aspect=args.aspect)
         data = Mixed(user, synth, args.synth_ratio, args.seed)
     if step % args.bucket or args.ckpt_every % args.bucket:
         raise ValueError(f"--bucket {args.bucket} must divide --ckpt-every and the resumed step ({step})")
@@ -205,7 +241,9 @@ def train(args) -> Path:
                         sampler=range(start, min(args.until or args.steps, args.steps) * args.batch),
                         num_workers=args.workers, collate_fn=list,
                         persistent_workers=args.workers > 0, prefetch_factor=2 if args.workers else None)
-    val_set = [SynthLines(args.seed + 10_000, max_chars=args.max_chars)[i] for i in range(args.val_size)]
+    val = _synth(args, args.seed + 10_000) if args.synth != "lines" else SynthLines(args.seed + 10_000,
+                                                                                     max_chars=args.max_chars)
+    val_set = [val[i] for i in range(args.val_size)]
     real_set = _real_set(args.eval_labels) if args.eval_labels else None
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     use_bf16 = device.startswith("cuda")
@@ -216,8 +254,9 @@ def train(args) -> Path:
         targets = [enc.encode(t) for t in texts]
         tl = torch.tensor([len(t) for t in targets])
         flat = torch.tensor([k for t in targets for k in t], dtype=torch.long)
+        x = x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=use_bf16):
-            logits = model(x.to(device, non_blocking=True).contiguous(memory_format=torch.channels_last))
+            logits = model(x)
         logp = logits.float().log_softmax(2).permute(1, 0, 2)
         il = torch.clamp((widths + stride - 1) // stride, max=logp.shape[0])
         loss = ctc(logp, flat.to(device), il.to(device), tl.to(device))

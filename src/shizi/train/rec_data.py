@@ -20,8 +20,10 @@ class SynthLines(Dataset):
     """Sample ``i`` is always the same line for the same seed, so training resumes exactly."""
 
     def __init__(self, seed: int, length: int = 10**9, max_chars: int = 24,
-                 aspect: tuple[float, float] = (0.9, 1.1)):
+                 aspect: tuple[float, float] = (0.9, 1.1), focus: list[str] | None = None,
+                 focus_share: float = 0.0):
         self.seed, self.length, self.max_chars, self.aspect = seed, length, max_chars, tuple(aspect)
+        self.focus, self.focus_share = focus, focus_share
         self._sampler = None
 
     def __len__(self) -> int:
@@ -34,8 +36,45 @@ class SynthLines(Dataset):
         rng = random.Random(self.seed * 1_000_003 + i)
         if self._sampler is None:
             self._sampler = TextSampler(rng)
+            self._sampler.focus, self._sampler.focus_share = self.focus, self.focus_share
         self._sampler.rng = rng
         return render_line(self._sampler, rng, HEIGHT, self.max_chars, self.aspect)
+
+
+class SynthCodes(Dataset):
+    """Text captchas (``kind`` "captcha", :mod:`shizi.synth.captcha`, of ``generator``) or licence
+    plates ("plate", :mod:`shizi.synth.plates`) as the runtime reads them: grey, height 32, the width
+    stretched by a factor drawn from ``aspect`` (these models' ``width_scale`` is 2: a 160 x 60 captcha
+    at height 32 leaves some 10 time steps for six characters, a plate 12 for eight). Sample ``i`` is
+    always the same."""
+
+    #: runtime settings written into the exported model's config.json (shizi.config.RecConfig)
+    RUNTIME = {"width_scale": 2.0, "ink_margin": None, "reread_scales": [], "correctors": []}
+
+    def __init__(self, seed: int, kind: str = "captcha", generator: str = "captcha",
+                 aspect: tuple[float, float] = (1.8, 2.2)):
+        if kind not in ("captcha", "plate"):
+            raise ValueError(f"SynthCodes: unknown kind {kind!r}")
+        self.seed, self.kind, self.generator, self.aspect = seed, kind, generator, tuple(aspect)
+
+    def __len__(self) -> int:
+        return 10**9
+
+    def __getitem__(self, i: int) -> tuple[np.ndarray, str]:
+        rng = random.Random(self.seed * 1_000_003 + i)
+        if self.kind == "captcha":
+            from shizi.synth.captcha import GENERATORS, captcha_text
+
+            text = captcha_text(rng)
+            img = GENERATORS[self.generator](text, rng)
+        else:
+            from shizi.synth.plates import plate_text, render_plate
+
+            text, kind = plate_text(rng)
+            img = render_plate(text, kind, rng)
+        grey = resize_to_height(img)
+        w = max(8, int(round(grey.shape[1] * rng.uniform(*self.aspect))))
+        return cv2.resize(grey, (w, HEIGHT), interpolation=cv2.INTER_LINEAR), text
 
 
 class PageLines(Dataset):
@@ -138,9 +177,11 @@ def resize_to_height(img: np.ndarray, height: int = HEIGHT) -> np.ndarray:
 
 class LabeledLines(Dataset):
     """A user's crops: ``.jsonl`` lines ``{"image": path, "text": ...}`` or ``.tsv`` ``path<TAB>text``.
-    Relative image paths are resolved against the label file's folder."""
+    Relative image paths are resolved against the label file's folder. Each crop's width is stretched
+    by a factor drawn from ``aspect``, as the synthetic data beside it (``--aspect``)."""
 
-    def __init__(self, label_file: str | Path, augment: bool = False, seed: int = 0):
+    def __init__(self, label_file: str | Path, augment: bool = False, seed: int = 0,
+                 aspect: tuple[float, float] = (1.0, 1.0)):
         label_file = Path(label_file)
         self.root = label_file.parent
         self.items: list[tuple[str, str]] = []
@@ -153,7 +194,7 @@ class LabeledLines(Dataset):
             else:
                 path, text = line.split("\t", 1)
                 self.items.append((path, text))
-        self.augment, self.seed = augment, seed
+        self.augment, self.seed, self.aspect = augment, seed, tuple(aspect)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -163,11 +204,16 @@ class LabeledLines(Dataset):
         img = cv2.imread(str(self.root / path), cv2.IMREAD_GRAYSCALE)
         if img is None:
             raise ValueError(f"cannot read training image {self.root / path}")
+        rng = random.Random(self.seed * 1_000_003 + i)
         if self.augment:
             from shizi.synth import degrade
 
-            img = degrade.scan_and_photo(img, random.Random(self.seed * 1_000_003 + i), p=0.5)
-        return resize_to_height(img), text
+            img = degrade.scan_and_photo(img, rng, p=0.5)
+        img = resize_to_height(img)
+        w = max(8, int(round(img.shape[1] * rng.uniform(*self.aspect))))
+        if w != img.shape[1]:
+            img = cv2.resize(img, (w, HEIGHT), interpolation=cv2.INTER_LINEAR)
+        return img, text
 
 
 class Encoder:
