@@ -10,7 +10,7 @@ import pytest
 from shizi.config import RecConfig
 from shizi.errors import ModelError
 from shizi.models import load_model
-from shizi.recognition import CRNNRecognizer, Corrector, Reading, ctc_greedy_decode
+from shizi.recognition import Corrector, CRNNRecognizer, Reading, ctc_greedy_decode
 from shizi.recognition.decoder import greedy_reading
 from shizi.recognition.quotes import QuotePairer
 
