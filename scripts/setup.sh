@@ -7,7 +7,8 @@
 #     the language model's running text (scripts/fetch_lm_corpus.sh; a test rebuilds the model from it)
 #   - with --train: also the Debian font packages the synthetic training data is rendered with (the
 #     recipe in the model cards; without them training silently sees fewer faces)
-#   - with --tests or --train: Debian's English word list (wamerican) for synthetic text
+#   - with --tests or --train: Debian's English word list (wamerican) for synthetic text; with --tests a
+#     Latin face (fonts-dejavu-core) for the second captcha generator
 # Usage: bash scripts/setup.sh [--no-sample] [--tests] [--train]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,10 @@ if [ ! -x .venv/bin/python ] && ! "$PY" -c "import ensurepip, venv" >/dev/null 2
 fi
 if [ "$TESTS" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
+fi
+# a Latin face for the second captcha generator (tests check it renders the same image per seed)
+if [ "$TESTS" = 1 ] && [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  need+=(fonts-dejavu-core)
 fi
 # English words for synthetic text (tests check the text mix the recipe describes)
 if { [ "$TESTS" = 1 ] || [ "$TRAIN" = 1 ]; } && [ ! -e /usr/share/dict/words ]; then

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ..config import RecConfig
-from ..models import ModelInfo, load_model
+from ..models import ModelInfo
 from .crops import ink_rows
 from .decoder import build_correctors, ctc_greedy_decode
 from .reread import Read, Rereader, SparseProbs
@@ -42,7 +42,7 @@ class CRNNRecognizer:
         self.output_names = ["probs"] if "probs" in outs else outs[:1]
         self.batch_size = max(1, int(batch_size))
         self._class_of = {c: k + 1 for k, c in enumerate(self.charset)}  # CTC class of a symbol (blank 0)
-        self._lms: dict = {}
+        self._lms: dict = {}  # language models by (class, name), shared with with_config variants
         self.lm = lm
         cfg = config or RecConfig.from_model(info.config, source=f"{info.path}/config.json")
         self._configure(cfg if reread else cfg.replace(reread_scales=()))
@@ -54,15 +54,9 @@ class CRNNRecognizer:
         names = [n for n in config.correctors if self.lm or n not in ("lm", "lexicon")]
         self.correctors = build_correctors(
             names, self.charset, lm=config.lm, lm_weight=config.lm_weight, lm_threshold=config.lm_threshold,
-            lexicon=config.lexicon, lexicon_threshold=config.lexicon_threshold, load=self._load_lm)
+            lexicon=config.lexicon, lexicon_threshold=config.lexicon_threshold, cache=self._lms)
         self.rereader = Rereader(config.reread_scales, config.reread_threshold, config.reread_until_agree,
                                  self._class_of)
-
-    def _load_lm(self, name: str):
-        """A language model by name, loaded once per recognizer and the variants it makes."""
-        if name not in self._lms:
-            self._lms[name] = load_model(name, task="lm")
-        return self._lms[name]
 
     def with_config(self, **changes) -> CRNNRecognizer:
         """The same model (session shared) with some settings changed."""

@@ -113,10 +113,10 @@ CORRECTORS = ("lm", "lexicon", "quotes")
 def build_correctors(names: Sequence[str], charset: list[str], lm: str | None = None,
                      lm_weight: float = 0.3, lm_threshold: float = 0.9, lexicon: str | None = None,
                      lexicon_threshold: float = 0.9,
-                     load: Callable[[str], object] | None = None) -> list[Corrector]:
+                     cache: dict | None = None) -> list[Corrector]:
     """The correctors ``names`` (of :data:`CORRECTORS`) in that order; ``lm`` and ``lexicon`` need
-    their model names (left out when None). ``load(name)`` gives a loaded model (cached by the caller),
-    by default :func:`shizi.models.load_model` with task ``lm``."""
+    their model names (left out when None). ``cache`` keeps the loaded bigram models and word lists
+    by name, so that variants of one recognizer (``with_config``) load each once."""
     from ..models import load_model
     from .lexicon import Lexicon, WordCorrector
     from .lm import BigramLM, CharCorrector
@@ -125,13 +125,19 @@ def build_correctors(names: Sequence[str], charset: list[str], lm: str | None = 
     unknown = [n for n in names if n not in CORRECTORS]
     if unknown:
         raise ValueError(f"unknown correctors {unknown}; choose from {list(CORRECTORS)}")
-    get = load or (lambda name: load_model(name, task="lm"))
+    cache = {} if cache is None else cache
+
+    def get(kind: type, name: str):
+        if (kind, name) not in cache:
+            cache[kind, name] = kind(load_model(name, task="lm"))
+        return cache[kind, name]
+
     out: list[Corrector] = []
     for name in names:
         if name == "lm" and lm:
-            out.append(CharCorrector(BigramLM(get(lm)), weight=lm_weight, threshold=lm_threshold))
+            out.append(CharCorrector(get(BigramLM, lm), weight=lm_weight, threshold=lm_threshold))
         elif name == "lexicon" and lexicon:
-            out.append(WordCorrector(Lexicon(get(lexicon)), charset, threshold=lexicon_threshold))
+            out.append(WordCorrector(get(Lexicon, lexicon), charset, threshold=lexicon_threshold))
         elif name == "quotes":
             out.append(QuotePairer(charset))
     return out
